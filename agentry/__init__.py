@@ -1,0 +1,1 @@
+"""Command-line entry points and the process supervisor of ``agentry up``."""

@@ -1,0 +1,3 @@
+from agentry.cli import main
+
+main()

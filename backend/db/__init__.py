@@ -1,0 +1,14 @@
+from backend.db.base import Base, IdMixin, TimestampMixin, utcnow, uuid7
+from backend.db.engine import create_engine, create_sessionmaker, to_async_url, transaction
+
+__all__ = [
+    "Base",
+    "IdMixin",
+    "TimestampMixin",
+    "create_engine",
+    "create_sessionmaker",
+    "to_async_url",
+    "transaction",
+    "utcnow",
+    "uuid7",
+]

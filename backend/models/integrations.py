@@ -1,0 +1,29 @@
+"""Configured integrations of an organisation; secrets are stored encrypted only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base, IdMixin, TimestampMixin
+
+
+class Integration(IdMixin, TimestampMixin, Base):
+    __tablename__ = "integrations"
+    __table_args__ = (UniqueConstraint("organization_id", "name"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # AES-GCM ciphertext envelope: {"kid": ..., "nonce": ..., "ct": ...}, bound to the organisation.
+    secrets: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Cached discovery results (e.g. an MCP server's tool list) and when they were fetched.
+    cache: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,0 +1,75 @@
+"""Process-wide handles to PostgreSQL and Redis, resolved from settings.
+
+With no URL configured, the embedded service under the data dir is started (or
+joined, when another process of the same data dir started it already).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from backend.db import create_engine, create_sessionmaker
+from backend.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_postgres, ensure_redis
+from backend.settings import Settings
+
+
+@dataclass
+class ServiceUrls:
+    database_url: str
+    redis_url: str
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = field(default_factory=list)
+
+    def stop_started(self) -> None:
+        """Stop the embedded services this process started (others only joined them)."""
+        for service in reversed(self.embedded):
+            if service.started:
+                service.stop()
+
+
+def resolve_urls(settings: Settings) -> ServiceUrls:
+    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
+    database_url = settings.database_url
+    if not database_url:
+        pg = ensure_postgres(settings.resolved_data_dir)
+        embedded.append(pg)
+        database_url = pg.url()
+    redis_url = settings.redis_url
+    if not redis_url:
+        rd = ensure_redis(settings.resolved_data_dir)
+        embedded.append(rd)
+        redis_url = rd.url()
+    return ServiceUrls(database_url, redis_url, embedded)
+
+
+def redis_settings(url: str) -> RedisSettings:
+    rs = RedisSettings.from_dsn(url)
+    rs.conn_timeout = 5
+    rs.conn_retries = 3
+    return rs
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    urls: ServiceUrls
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    arq: ArqRedis
+
+    async def close(self) -> None:
+        await self.arq.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+async def open_resources(settings: Settings, urls: ServiceUrls | None = None) -> Resources:
+    urls = urls or resolve_urls(settings)
+    engine = create_engine(urls.database_url, pool_size=settings.db_pool_size)
+    redis = Redis.from_url(urls.redis_url, socket_connect_timeout=5, health_check_interval=30)
+    arq = await create_pool(redis_settings(urls.redis_url))
+    return Resources(settings, urls, engine, create_sessionmaker(engine), redis, arq)

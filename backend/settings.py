@@ -1,0 +1,90 @@
+"""Process configuration, read once from ``AGENTRY_*`` environment variables.
+
+Nothing else in the code base reads the environment: every component receives a
+:class:`Settings` (or calls :func:`get_settings`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All runtime settings. Unset service URLs mean "run the embedded service"."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTRY_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path(".agentry")
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    web_port: int = 3000
+    web_backend_port: int = 8001
+    public_api_url: str | None = Field(
+        default=None, description="URL browsers and the web tier use to reach the API"
+    )
+    secret_key: SecretStr | None = None
+    egress_allow: str = ""
+    log_format: Literal["console", "json"] | None = None
+    log_level: str = "INFO"
+    worker_concurrency: int = 50
+    db_pool_size: int = 10
+    session_idle_minutes: int = 60 * 24 * 7
+    session_absolute_days: int = 30
+    cors_origins: str = ""
+
+    @property
+    def dev(self) -> bool:
+        return self.env != "production"
+
+    @property
+    def api_url(self) -> str:
+        if self.public_api_url:
+            return self.public_api_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.api_port}"
+
+    @property
+    def web_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        return f"http://{host}:{self.web_port}"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def secret(self) -> bytes:
+        """The master secret; generated once into the data dir when not configured."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.resolved_data_dir / "secret.key"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            try:
+                tmp.rename(path) if not path.exists() else tmp.unlink()
+            except FileNotFoundError:
+                pass
+        return path.read_text().strip().encode()
+
+    @property
+    def log_renderer(self) -> Literal["console", "json"]:
+        if self.log_format:
+            return self.log_format
+        return "console" if self.dev else "json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

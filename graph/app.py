@@ -1,0 +1,156 @@
+"""ASGI composition root: Starlette with GraphQL, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.logging import configure_logging, log
+from backend.resources import Resources, ServiceUrls, open_resources
+from backend.settings import Settings, get_settings
+from graph.request_id import RequestIdMiddleware
+from graph.schema import build_schema
+from graph.view import AgentryGraphQL
+
+MAX_BODY_BYTES = 1_000_000
+
+HTTP_REQUESTS = Counter("agentry_http_requests_total", "HTTP requests", ["route", "status"])
+HTTP_LATENCY = Histogram("agentry_http_request_seconds", "HTTP request latency", ["route"])
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``limit`` bytes with 413 before they are parsed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await JSONResponse({"errors": [{"message": "Request body too large",
+                                            "extensions": {"code": "BAD_USER_INPUT"}}]},
+                               status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise ValueError("request body too large")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class MetricsMiddleware:
+    """Counts requests and observes latency per route (path templates, not raw paths)."""
+
+    KNOWN = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        route = path if path in self.KNOWN else ("/hooks" if path.startswith("/hooks/") else "other")
+        status = 500
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with HTTP_LATENCY.labels(route).time():
+            try:
+                await self.app(scope, receive, record)
+            finally:
+                HTTP_REQUESTS.labels(route, str(status)).inc()
+
+
+def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None) -> Starlette:
+    settings = settings or get_settings()
+    state: dict[str, Resources] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging(settings.log_renderer, settings.log_level)
+        resources = await open_resources(settings, urls)
+        state["resources"] = resources
+        app.state.resources = resources
+        log.info("api.started", url=settings.api_url)
+        try:
+            yield
+        finally:
+            await resources.close()
+
+    def resources() -> Resources:
+        return state["resources"]
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        res = resources()
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(2), res.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["postgres"] = "ok"
+        except Exception as exc:  # readiness reports, never raises
+            checks["postgres"] = f"error: {type(exc).__name__}"
+        try:
+            async with asyncio.timeout(2):
+                await res.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] + [settings.web_url]
+    graphql = AgentryGraphQL(build_schema(development=settings.dev), resources,
+                             development=settings.dev, origins=origins)
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    routes.extend(_extra_routes(resources))
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware),
+                    Middleware(BodyLimitMiddleware)],
+    )
+
+
+def _extra_routes(resources: object) -> list[Route]:
+    """Non-GraphQL HTTP endpoints contributed by domains (e.g. inbound webhooks)."""
+    return []

@@ -1,0 +1,62 @@
+"""Arq worker settings: the task registry and latency tuning.
+
+Arq's default 0.5 s poll delay adds ~250 ms to every run on average; we poll every
+5 ms instead (a cheap ZRANGEBYSCORE on an idle queue). Domain modules contribute
+functions and cron jobs through ``FUNCTIONS`` and ``CRON_JOBS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+
+from backend.logging import configure_logging, log
+from backend.resources import Resources, ServiceUrls, open_resources, redis_settings, resolve_urls
+from backend.settings import get_settings
+
+POLL_DELAY_S = 0.005
+FUNCTIONS: list[Any] = []
+CRON_JOBS: list[CronJob] = []
+
+
+async def ping(ctx: dict[str, Any]) -> str:
+    """Liveness probe job: lets tests and benchmarks measure enqueue-to-start latency."""
+    return "pong"
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_renderer, settings.log_level)
+    urls: ServiceUrls | None = ctx.get("service_urls")
+    ctx["resources"] = await open_resources(settings, urls)
+    log.info("worker.started")
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    resources: Resources | None = ctx.get("resources")
+    if resources is not None:
+        await resources.close()
+    log.info("worker.stopped")
+
+
+def worker_settings(urls: ServiceUrls | None = None) -> dict[str, Any]:
+    """Keyword arguments for :class:`arq.Worker`."""
+    settings = get_settings()
+    urls = urls or resolve_urls(settings)
+    rs: RedisSettings = redis_settings(urls.redis_url)
+    return {
+        "functions": [ping, *FUNCTIONS],
+        "cron_jobs": CRON_JOBS,
+        "redis_settings": rs,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "poll_delay": POLL_DELAY_S,
+        "max_jobs": settings.worker_concurrency,
+        "job_timeout": 3600,
+        "keep_result": 60,
+        "handle_signals": True,
+        "ctx": {"service_urls": urls},
+        "allow_abort_jobs": True,
+    }
