@@ -9,6 +9,7 @@ and finally the embedded services stop: nothing is left behind.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,10 +45,8 @@ class Child:
 
     def signal(self, sig: int) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 class Supervisor:
@@ -105,8 +104,11 @@ class Supervisor:
 
     def _spawn(self, urls: ServiceUrls) -> None:
         env = dict(os.environ)
-        env.update(AGENTRY_DATABASE_URL=urls.database_url, AGENTRY_REDIS_URL=urls.redis_url,
-                   AGENTRY_DATA_DIR=str(self.settings.resolved_data_dir))
+        env.update(
+            AGENTRY_DATABASE_URL=urls.database_url,
+            AGENTRY_REDIS_URL=urls.redis_url,
+            AGENTRY_DATA_DIR=str(self.settings.resolved_data_dir),
+        )
         exe = [sys.executable, "-m", "agentry"]
         self.children = [Child("api", [*exe, "api"], env), Child("worker", [*exe, "worker"], env)]
         if self.web:
@@ -139,7 +141,7 @@ class Supervisor:
         creds = self.settings.resolved_data_dir / "demo-credentials.txt"
         if creds.exists():
             for line in creds.read_text().splitlines():
-                role, email, password = (line.split() + ["", "", ""])[:3]
+                role, email, password = [*line.split(), "", "", ""][:3]
                 table.add_row(f"demo {role}", f"{email}  /  {password}")
         self.console.print(table)
         self.console.print("[dim]Press Ctrl-C to stop.[/dim]")

@@ -6,6 +6,8 @@ Nothing else in the code base reads the environment: every component receives a
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -49,12 +51,12 @@ class Settings(BaseSettings):
     def api_url(self) -> str:
         if self.public_api_url:
             return self.public_api_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.api_port}"
 
     @property
     def web_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.web_port}"
 
     @property
@@ -69,13 +71,13 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value().encode()
         path = self.resolved_data_dir / "secret.key"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_name(f".secret.{secrets.token_hex(4)}.tmp")
             tmp.write_text(secrets.token_urlsafe(48))
             tmp.chmod(0o600)
-            try:
-                tmp.rename(path) if not path.exists() else tmp.unlink()
-            except FileNotFoundError:
-                pass
+            # link() refuses to overwrite: when processes race on first start, one key wins.
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+            tmp.unlink()
         return path.read_text().strip().encode()
 
     @property

@@ -41,9 +41,10 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse({"errors": [{"message": "Request body too large",
-                                            "extensions": {"code": "BAD_USER_INPUT"}}]},
-                               status_code=413)(scope, receive, send)
+            await JSONResponse(
+                {"errors": [{"message": "Request body too large", "extensions": {"code": "BAD_USER_INPUT"}}]},
+                status_code=413,
+            )(scope, receive, send)
             return
         seen = 0
 
@@ -126,15 +127,17 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+        )
 
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()] + [settings.web_url]
-    graphql = AgentryGraphQL(build_schema(development=settings.dev), resources,
-                             development=settings.dev, origins=origins)
+    graphql = AgentryGraphQL(
+        build_schema(development=settings.dev), resources, development=settings.dev, origins=origins
+    )
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -146,8 +149,11 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware),
-                    Middleware(BodyLimitMiddleware)],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware),
+            Middleware(BodyLimitMiddleware),
+        ],
     )
 
 

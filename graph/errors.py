@@ -16,7 +16,15 @@ from strawberry.extensions import MaskErrors
 from backend.errors import DomainError
 from backend.logging import log
 
-CODES = {"UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT", "RATE_LIMITED", "INTERNAL"}
+CODES = {
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "RATE_LIMITED",
+    "INTERNAL",
+}
 
 
 def classify(error: GraphQLError) -> str:
@@ -35,7 +43,9 @@ class CodedErrors(MaskErrors):
     """Adds codes and masks unexpected errors; the request id lets operators find the log line."""
 
     def __init__(self, request_id: Callable[[], str | None]) -> None:
-        super().__init__(should_mask_error=lambda e: classify(e) == "INTERNAL", error_message="Internal error")
+        super().__init__(
+            should_mask_error=lambda e: classify(e) == "INTERNAL", error_message="Internal error"
+        )
         self._request_id = request_id
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -44,8 +54,9 @@ class CodedErrors(MaskErrors):
             code = classify(error)
             if code == "INTERNAL":
                 rid = self._request_id()
-                log.error("graphql.internal_error", request_id=rid, path=error.path,
-                          exc_info=error.original_error)
+                log.error(
+                    "graphql.internal_error", request_id=rid, path=error.path, exc_info=error.original_error
+                )
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": "INTERNAL", "requestId": rid}
                 out.append(masked)

@@ -59,4 +59,6 @@ def worker_settings(urls: ServiceUrls | None = None) -> dict[str, Any]:
         "handle_signals": True,
         "ctx": {"service_urls": urls},
         "allow_abort_jobs": True,
+        # On SIGTERM, running jobs get this long to finish; leases cover anything cut off.
+        "job_completion_wait": 15,
     }

@@ -42,10 +42,8 @@ def _bin(name: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name)
 
 
-def _run_as() -> dict[str, object]:
-    if os.geteuid() != 0:
-        return {}
-    return {"user": _SYSTEM_USER}
+def _run_as() -> str | None:
+    return _SYSTEM_USER if os.geteuid() == 0 else None
 
 
 def _prepare_root(paths: list[Path]) -> None:
@@ -94,18 +92,41 @@ def ensure_postgres(data_dir: Path) -> EmbeddedPostgres:
             _prepare_root([pgdata, sockdir])
         if fresh:
             subprocess.run(
-                [_bin("initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres", "--encoding=UTF8",
-                 "--locale=C"],
-                check=True, capture_output=True, **_run_as(),  # type: ignore[arg-type]
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(pgdata),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=True,
+                capture_output=True,
+                user=_run_as(),
             )
         options = (
             f"-h '' -k {sockdir} -c max_connections=300 -c shared_buffers=128MB "
             "-c fsync=on -c synchronous_commit=on"
         )
         subprocess.run(
-            [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "60", "-l", str(pgdata / "server.log"),
-             "-o", options, "start"],
-            check=True, capture_output=True, **_run_as(),  # type: ignore[arg-type]
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(pgdata),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(pgdata / "server.log"),
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            user=_run_as(),
         )
         _ensure_database(sockdir)
         return EmbeddedPostgres(pgdata, sockdir, started=True)
@@ -115,7 +136,9 @@ def _ensure_database(sockdir: Path) -> None:
     psql = [_bin("psql"), "-h", str(sockdir), "-U", "postgres", "-d", "postgres", "-tAc"]
     exists = subprocess.run(
         [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     if not exists:
         subprocess.run([*psql, f"CREATE DATABASE {DATABASE}"], check=True, capture_output=True)
@@ -126,5 +149,7 @@ def stop_postgres(pgdata: Path) -> None:
         return
     subprocess.run(
         [_bin("pg_ctl"), "-D", str(pgdata), "-w", "-t", "25", "-m", "fast", "stop"],
-        check=False, capture_output=True, **_run_as(),  # type: ignore[arg-type]
+        check=False,
+        capture_output=True,
+        user=_run_as(),
     )

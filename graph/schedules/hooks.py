@@ -1,0 +1,85 @@
+"""``POST /hooks/{token}``: an inbound webhook starts a run and answers ``202 {"runId": ...}``.
+
+Order of checks (cheapest and least revealing first): body size (413) -> token (404 for unknown and revoked
+alike) -> per-trigger rate limit (429) -> JSON (400) -> creator still allowed (403) / deployment live (409).
+The run row is committed before it is enqueued.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from backend.authz import Actor
+from backend.db import transaction
+from backend.logging import log
+from backend.resources import Resources
+from backend.schedules.launch import enqueue
+from backend.webhooks import ratelimit
+from backend.webhooks import service as webhooks
+from backend.webhooks.schemas import DEFAULT_RATE_PER_MINUTE, MAX_BODY_BYTES
+from graph.request_id import current_request_id
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None as soon as it exceeds the limit (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(body: bytes) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False, None
+
+
+async def hook(request: Request) -> JSONResponse:
+    resources: Resources = request.app.state.resources
+    body = await _body(request)
+    if body is None:
+        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    async with resources.sessions() as session:
+        trigger = await webhooks.find_active(session, request.path_params["token"])
+    if trigger is None:
+        return _error(404, "not found")
+    limit = int((trigger.settings or {}).get("rate_limit_per_minute", DEFAULT_RATE_PER_MINUTE))
+    retry_after = await ratelimit.hit(resources.redis, trigger.id, limit)
+    if retry_after:
+        return _error(429, "rate limit exceeded", **{"Retry-After": str(retry_after)})
+    ok, payload = _parse(body)
+    if not ok:
+        return _error(400, "body must be JSON")
+    caller = Actor.anonymous(
+        client_addr=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=current_request_id(),
+    )
+    async with transaction(resources.sessions) as session:
+        fired = await webhooks.fire(session, caller, trigger_id=trigger.id, payload=payload)
+    if fired.run_id is None:
+        if fired.refused == "revoked":
+            return _error(404, "not found")
+        log.info("webhook.refused", trigger_id=str(trigger.id), reason=fired.refused)
+        return _error(403 if (fired.refused or "").startswith("creator") else 409, f"refused: {fired.refused}")
+    await enqueue(resources, [fired.run_id])
+    return JSONResponse({"runId": str(fired.run_id)}, status_code=202)
+
+
+ROUTES = [Route("/hooks/{token}", hook, methods=["POST"])]
