@@ -24,6 +24,7 @@ typecheck:
 
 pytest:
 	$(UV) run pytest
+	cd frontend && $(UV) run --frozen pytest -q
 
 test: deps web-deps lint typecheck pytest
 

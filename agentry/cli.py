@@ -10,8 +10,9 @@ from rich.console import Console
 
 from backend.settings import get_settings
 
-app = typer.Typer(help="Agentry: build, deploy and run AI agents.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="Agentry: build, deploy and run AI agents.", no_args_is_help=True, add_completion=False
+)
 console = Console(stderr=True)
 
 
@@ -34,9 +35,15 @@ def api() -> None:
     settings = get_settings()
     urls = resolve_urls(settings)
     try:
-        uvicorn.run(create_app(settings, urls), host=settings.host, port=settings.api_port,
-                    log_level="warning", ws="websockets", timeout_graceful_shutdown=10,
-                    lifespan="on")
+        uvicorn.run(
+            create_app(settings, urls),
+            host=settings.host,
+            port=settings.api_port,
+            log_level="warning",
+            ws="websockets",
+            timeout_graceful_shutdown=10,
+            lifespan="on",
+        )
     finally:
         urls.stop_started()
 

@@ -64,10 +64,14 @@ class Supervisor:
         try:
             with self.console.status("Starting PostgreSQL and Redis"):
                 urls = resolve_urls(self.settings)
+            # API and worker import for a few seconds; migrating meanwhile overlaps the two.
+            # /readyz stays 503 until the schema is at the latest revision.
+            self._spawn(urls, web=False)
             self._prepare(urls)
             if self.stopping:
                 return 0
-            self._spawn(urls)
+            if self.web:
+                self._spawn(urls, web=True)
             self._wait_ready()
             self._banner()
             return self._watch()

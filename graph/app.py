@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.db.migrate import head_revision
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources
 from backend.settings import Settings, get_settings
@@ -116,8 +117,9 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
         checks: dict[str, str] = {}
         try:
             async with asyncio.timeout(2), res.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                current = await conn.scalar(text("SELECT max(version_num) FROM alembic_version"))
             checks["postgres"] = "ok"
+            checks["schema"] = "ok" if current == head_revision() else f"pending: at {current}"
         except Exception as exc:  # readiness reports, never raises
             checks["postgres"] = f"error: {type(exc).__name__}"
         try:

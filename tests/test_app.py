@@ -15,7 +15,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"postgres": "ok", "schema": "ok", "redis": "ok"}
 
 
 async def test_readyz_reports_unavailable_redis(app: Any, client: httpx.AsyncClient) -> None:
@@ -56,8 +56,9 @@ async def test_invalid_query_is_bad_user_input(gql: Any) -> None:
 
 
 async def test_oversized_body_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", content=b"{" + b" " * 1_100_000 + b"}",
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        "/graphql", content=b"{" + b" " * 1_100_000 + b"}", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 
@@ -96,3 +97,28 @@ async def test_domain_errors_keep_message_and_code() -> None:
     assert result.errors is not None
     assert result.errors[0].message == "No such agent"
     assert result.errors[0].extensions == {"code": "NOT_FOUND"}
+
+
+async def test_readyz_waits_for_migrations(servers: Any, settings: Any, redis_url: str) -> None:
+    import asyncio
+
+    from backend.db.migrate import upgrade
+    from backend.resources import ServiceUrls
+    from graph.app import create_app
+    from tests.conftest import create_database, drop_database
+
+    name = await create_database(servers, template=None)
+    url = servers.database_url_for(name)
+    try:
+        await asyncio.to_thread(upgrade, url, "0001")
+        behind = create_app(settings, ServiceUrls(url, redis_url))
+        async with behind.router.lifespan_context(behind):
+            transport = httpx.ASGITransport(app=behind)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                ready = await c.get("/readyz")
+                assert ready.status_code == 503
+                assert ready.json()["checks"]["schema"] == "pending: at 0001"
+                await asyncio.to_thread(upgrade, url)
+                assert (await c.get("/readyz")).status_code == 200
+    finally:
+        await drop_database(servers, name)

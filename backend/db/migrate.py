@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,16 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["url"] = url
     return cfg
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest revision in ``migrations/``: readiness waits until the database is there."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert head is not None
+    return head
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -1,0 +1,1 @@
+"""Agentry web UI: a Reflex app that talks to the Agentry API only over HTTP/GraphQL (see ``api``)."""

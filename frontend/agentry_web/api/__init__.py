@@ -1,0 +1,10 @@
+"""The only place the web tier talks to the Agentry API (STYLE.md rule 13).
+
+State classes call these coroutines; nothing else in the frontend opens HTTP or websocket connections, and
+nothing here imports ``backend``: the API is reached by URL, like any other client would.
+"""
+
+from agentry_web.api.client import ApiError, api_url, graphql, health
+from agentry_web.api.subscriptions import subscribe
+
+__all__ = ["ApiError", "api_url", "graphql", "health", "subscribe"]
