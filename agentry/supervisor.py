@@ -106,22 +106,24 @@ class Supervisor:
             with self.console.status("Building the web UI (first start only)"):
                 web_tier.build(self.settings)
 
-    def _spawn(self, urls: ServiceUrls) -> None:
-        env = dict(os.environ)
-        env.update(
-            AGENTRY_DATABASE_URL=urls.database_url,
-            AGENTRY_REDIS_URL=urls.redis_url,
-            AGENTRY_DATA_DIR=str(self.settings.resolved_data_dir),
-        )
-        exe = [sys.executable, "-m", "agentry"]
-        self.children = [Child("api", [*exe, "api"], env), Child("worker", [*exe, "worker"], env)]
-        if self.web:
+    def _spawn(self, urls: ServiceUrls, *, web: bool) -> None:
+        if web:
             from agentry import web as web_tier
 
             argv, web_env, cwd = web_tier.command(self.settings)
-            self.children.append(Child("web", argv, {**env, **web_env}, cwd))
-        for child in self.children:
+            new = [Child("web", argv, web_env, cwd)]  # its own environment (separate venv)
+        else:
+            env = dict(os.environ)
+            env.update(
+                AGENTRY_DATABASE_URL=urls.database_url,
+                AGENTRY_REDIS_URL=urls.redis_url,
+                AGENTRY_DATA_DIR=str(self.settings.resolved_data_dir),
+            )
+            exe = [sys.executable, "-m", "agentry"]
+            new = [Child("api", [*exe, "api"], env), Child("worker", [*exe, "worker"], env)]
+        for child in new:
             child.start()
+        self.children.extend(new)
 
     def _wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
