@@ -15,9 +15,7 @@ from backend.db import Base, IdMixin, TimestampMixin
 
 class Schedule(IdMixin, TimestampMixin, Base):
     __tablename__ = "schedules"
-    __table_args__ = (
-        Index("ix_schedules_due", "next_fire_at", postgresql_where=text("status = 'active'")),
-    )
+    __table_args__ = (Index("ix_schedules_due", "next_fire_at", postgresql_where=text("status = 'active'")),)
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
@@ -30,7 +28,7 @@ class Schedule(IdMixin, TimestampMixin, Base):
     cron: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64))
     input: Mapped[str] = mapped_column(String(8000), default="")
-    misfire_policy: Mapped[str] = mapped_column(String(16), default="skip")  # skip | catch_up
+    misfire_policy: Mapped[str] = mapped_column(String(16), default="skip")  # skip | catch_up_once
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused | suspended
     status_reason: Mapped[str | None] = mapped_column(String(400))
     next_fire_at: Mapped[datetime | None]
@@ -53,4 +51,5 @@ class WebhookTrigger(IdMixin, TimestampMixin, Base):
     token_hash: Mapped[bytes] = mapped_column(unique=True)
     token_prefix: Mapped[str] = mapped_column(String(16))
     revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -24,7 +24,7 @@ class CreateScheduleInput:
     deployment_id: strawberry.ID = strawberry.field(description="The deployment to run.")
     cron: str = strawberry.field(description="Five-field cron expression, at most once a minute.")
     timezone: str = strawberry.field(default="UTC", description="IANA time zone, e.g. Europe/Berlin.")
-    input: str = strawberry.field(default="", description="The message each run starts with (max 8000 chars).")
+    input: str = strawberry.field(description="The message each run starts with (1 to 8000 characters).")
     name: str = strawberry.field(default="", description="A label for people.")
     misfire_policy: MisfirePolicy = strawberry.field(
         default=MisfirePolicy.SKIP, description="Handling of fire times missed in downtime."
@@ -77,23 +77,25 @@ class ScheduleMutations:
     @strawberry.mutation(description="Stop a schedule from firing until it is resumed.")
     async def pause_schedule(self, info: Info, id: strawberry.ID) -> Schedule:
         async with transaction(info.context.resources.sessions) as session:
-            paused = await schedules.pause(session, info.context.actor, schedule_id=parse_id(id))  # type: ignore[arg-type]
+            paused = await schedules.pause(session, info.context.actor, schedule_id=parse_id(id))
         return Schedule.of(paused)
 
     @strawberry.mutation(description="Re-activate a paused or suspended schedule from now (no catch-up).")
     async def resume_schedule(self, info: Info, id: strawberry.ID) -> Schedule:
         async with transaction(info.context.resources.sessions) as session:
-            resumed = await schedules.resume(session, info.context.actor, schedule_id=parse_id(id))  # type: ignore[arg-type]
+            resumed = await schedules.resume(session, info.context.actor, schedule_id=parse_id(id))
         return Schedule.of(resumed)
 
     @strawberry.mutation(description="Delete a schedule; its past runs remain. Returns the deleted id.")
     async def delete_schedule(self, info: Info, id: strawberry.ID) -> strawberry.ID:
         async with transaction(info.context.resources.sessions) as session:
-            deleted = await schedules.delete(session, info.context.actor, schedule_id=parse_id(id))  # type: ignore[arg-type]
+            deleted = await schedules.delete(session, info.context.actor, schedule_id=parse_id(id))
         return strawberry.ID(str(deleted))
 
     @strawberry.mutation(description="Create an inbound webhook URL; its secret token is returned only here.")
-    async def create_webhook_trigger(self, info: Info, input: CreateWebhookTriggerInput) -> WebhookTriggerCreated:
+    async def create_webhook_trigger(
+        self, info: Info, input: CreateWebhookTriggerInput
+    ) -> WebhookTriggerCreated:
         async with transaction(info.context.resources.sessions) as session:
             trigger, token = await webhooks.create(session, info.context.actor, data=_data(input))
         url = f"{info.context.resources.settings.api_url}/hooks/{token}"
@@ -102,5 +104,5 @@ class ScheduleMutations:
     @strawberry.mutation(description="Revoke a webhook trigger: its URL answers 404 from now on.")
     async def revoke_webhook_trigger(self, info: Info, id: strawberry.ID) -> WebhookTrigger:
         async with transaction(info.context.resources.sessions) as session:
-            revoked = await webhooks.revoke(session, info.context.actor, trigger_id=parse_id(id))  # type: ignore[arg-type]
+            revoked = await webhooks.revoke(session, info.context.actor, trigger_id=parse_id(id))
         return WebhookTrigger.of(revoked)

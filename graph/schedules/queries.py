@@ -18,6 +18,7 @@ from graph.schedules.types import (
     encode_cursor,
     page_info,
     parse_id,
+    parse_optional_id,
 )
 
 
@@ -26,10 +27,12 @@ class ScheduleQueries:
     @strawberry.field(description="A schedule of a deployment you manage.")
     async def schedule(self, info: Info, id: strawberry.ID) -> Schedule | None:
         async with info.context.resources.sessions() as session:
-            found = await schedules.get(session, info.context.actor, schedule_id=parse_id(id))  # type: ignore[arg-type]
+            found = await schedules.get(session, info.context.actor, schedule_id=parse_id(id))
         return Schedule.of(found)
 
-    @strawberry.field(description="Schedules of one deployment or of every deployment you manage in an organisation.")
+    @strawberry.field(
+        description="Schedules of one deployment or of every deployment you manage in an organisation."
+    )
     async def schedules(
         self,
         info: Info,
@@ -42,15 +45,19 @@ class ScheduleQueries:
             rows, has_next, total = await schedules.list_page(
                 session,
                 info.context.actor,
-                deployment_id=parse_id(deployment_id, "deploymentId"),
-                organization_id=parse_id(organization_id, "organizationId"),
+                deployment_id=parse_optional_id(deployment_id, "deploymentId"),
+                organization_id=parse_optional_id(organization_id, "organizationId"),
                 first=first,
                 after=decode_cursor(after),
             )
         edges = [ScheduleEdge(cursor=encode_cursor(s.id), node=Schedule.of(s)) for s in rows]
-        return ScheduleConnection(edges=edges, page_info=page_info([s.id for s in rows], has_next), total_count=total)
+        return ScheduleConnection(
+            edges=edges, page_info=page_info([s.id for s in rows], has_next), total_count=total
+        )
 
-    @strawberry.field(description="Webhook triggers of one deployment or of every deployment you manage in an organisation.")
+    @strawberry.field(
+        description="Webhook triggers of one deployment or of every deployment you manage in an organisation."
+    )
     async def webhook_triggers(
         self,
         info: Info,
@@ -63,8 +70,8 @@ class ScheduleQueries:
             rows, has_next, total = await webhooks.list_page(
                 session,
                 info.context.actor,
-                deployment_id=parse_id(deployment_id, "deploymentId"),
-                organization_id=parse_id(organization_id, "organizationId"),
+                deployment_id=parse_optional_id(deployment_id, "deploymentId"),
+                organization_id=parse_optional_id(organization_id, "organizationId"),
                 first=first,
                 after=decode_cursor(after),
             )

@@ -8,10 +8,13 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from strawberry.relay import PageInfo
 
 from backend import models
 from backend.errors import Invalid
+from backend.schedules import service as schedule_service
+from graph.context import Info
+from graph.pagination import PageInfo
+from graph.runs.types import Run
 
 
 @strawberry.enum(description="What a schedule does about fire times missed while no worker ran.")
@@ -47,6 +50,12 @@ class Schedule:
     created_by_id: strawberry.ID = strawberry.field(description="The user whose permissions the runs use.")
     created_at: datetime = strawberry.field(description="When the schedule was created.")
     model: strawberry.Private[models.Schedule]
+
+    @strawberry.field(description="The schedule's latest runs you may read, newest fire time first.")
+    async def runs(self, info: Info, first: int = 20) -> list[Run]:
+        async with info.context.resources.sessions() as session:
+            rows = await schedule_service.runs(session, info.context.actor, self.model, first=first)
+        return [Run.from_row(r) for r in rows]
 
     @classmethod
     def of(cls, s: models.Schedule) -> Schedule:
@@ -128,13 +137,15 @@ class WebhookTriggerConnection:
     total_count: int = strawberry.field(description="All triggers matching the filter.")
 
 
-def parse_id(value: str | None, what: str = "id") -> uuid.UUID | None:
-    if value is None:
-        return None
+def parse_id(value: str, what: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
         raise Invalid(f"{what}: not a valid id", field=what) from None
+
+
+def parse_optional_id(value: str | None, what: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(value, what)
 
 
 def encode_cursor(id_: uuid.UUID) -> str:
@@ -151,9 +162,4 @@ def decode_cursor(cursor: str | None) -> uuid.UUID | None:
 
 
 def page_info(ids: list[uuid.UUID], has_next: bool) -> PageInfo:
-    return PageInfo(
-        has_next_page=has_next,
-        has_previous_page=False,
-        start_cursor=encode_cursor(ids[0]) if ids else None,
-        end_cursor=encode_cursor(ids[-1]) if ids else None,
-    )
+    return PageInfo(has_next_page=has_next, end_cursor=encode_cursor(ids[-1]) if ids else None)
