@@ -38,8 +38,11 @@ def configure_logging(renderer: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "arq.worker", "httpx", "strawberry.execution"):
+    for noisy in ("uvicorn.access", "arq.worker", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # graph/errors.py logs unexpected errors (with the request id); expected ones (FORBIDDEN
+    # fields, NOT_FOUND...) are answers, not failures, and must not cost a traceback each.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 
 
 log = structlog.get_logger("agentry")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -18,6 +19,8 @@ from backend.resources import Resources
 from graph.auth import authenticate
 from graph.context import Context
 from graph.request_id import current_request_id
+
+AUTH_ERROR = "auth_error"
 
 
 def _client(request: Request | WebSocket) -> tuple[str | None, str | None]:
@@ -45,13 +48,38 @@ class AgentryGraphQL(GraphQL[Context, None]):
         header = request.headers.get("authorization")
         actor = Actor.anonymous(client_addr=addr, user_agent=agent, request_id=rid)
         if header and isinstance(request, Request):
-            actor = await authenticate(resources, header, client_addr=addr, user_agent=agent, request_id=rid)
+            try:
+                actor = await authenticate(
+                    resources, header, client_addr=addr, user_agent=agent, request_id=rid
+                )
+            except DomainError as err:
+                # A bad credential fails the whole operation (see execute_operation), never
+                # silently downgrades to anonymous.
+                actor.extra[AUTH_ERROR] = err.message
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             resources=resources,
             actor=actor,
             request_id=rid,
+        )
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        failure = context.actor.extra.get(AUTH_ERROR)
+        if failure is not None:
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(failure, extensions={"code": "UNAUTHENTICATED"})]
+            )
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:

@@ -1,5 +1,21 @@
-"""Authorisation: the one choke point. Rules live in ``policies/*.polar`` only."""
+"""Authorisation: the one choke point. Rules live in ``policies/*.polar`` only.
 
-from backend.authz.actor import Actor
+See /work/notes/authz-ready.md and docs/security.md for the access model.
+"""
 
-__all__ = ["Actor"]
+from backend.authz.actor import AGENT_RUN_SCOPES, Actor
+from backend.authz.api import allowed_fields, authorize, authorized_select, is_allowed, resource_type
+from backend.authz.principal import Principal, forget, load_principal
+
+__all__ = [
+    "AGENT_RUN_SCOPES",
+    "Actor",
+    "Principal",
+    "allowed_fields",
+    "authorize",
+    "authorized_select",
+    "forget",
+    "is_allowed",
+    "load_principal",
+    "resource_type",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, Boolean, ForeignKey, Index, String, Text, func
+from sqlalchemy import ARRAY, Boolean, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db import Base, IdMixin, TimestampMixin
@@ -13,7 +13,8 @@ from backend.db import Base, IdMixin, TimestampMixin
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (Index("uq_users_email_lower", func.lower("email"), unique=True),)
+    # E-mail addresses are unique case-insensitively (the expression must name the column).
+    __table_args__ = (Index("uq_users_email_lower", text("lower(email)"), unique=True),)
 
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(120))

@@ -1,0 +1,203 @@
+"""Writing audit events: in the caller's transaction (``record``) or in their own (denials).
+
+Appends to one organisation's chain are serialised by a row lock on its ``audit_chain_heads``
+row, taken with ``SELECT ... FOR UPDATE`` and held until the caller's transaction ends; the
+head row is created on first use with ``INSERT ... ON CONFLICT DO NOTHING``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
+
+from backend.audit.chain import GENESIS, NIL_CHAIN, event_hash
+from backend.authz.actor import Actor
+from backend.db import utcnow, uuid7
+from backend.logging import log
+from backend.models import AuditChainHead, AuditEvent
+
+_SECRET_KEY = re.compile(r"pass|secret|token|authorization|api_?key|cookie|credential", re.I)
+_LOCKED = "audit_locked_chains"
+_DEFERRED = "audit_deferred_denials"
+_pending: set[asyncio.Task[None]] = set()
+MAX_SUMMARY_CHARS = 4000
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Redacts secret-looking keys: services must not pass secrets, this is a second line."""
+    if isinstance(value, dict):
+        return {
+            str(k): "[redacted]" if _SECRET_KEY.search(str(k)) else _clean(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_clean(v, depth + 1) for v in value]
+    return value
+
+
+def _summary(summary: dict[str, Any] | None) -> dict[str, Any]:
+    # Round-trip through JSON so what is hashed is exactly what JSONB gives back.
+    data: dict[str, Any] = json.loads(json.dumps(_clean(summary or {}), default=str).replace("\\u0000", ""))
+    if len(json.dumps(data)) > MAX_SUMMARY_CHARS:
+        data = {"truncated": True, "keys": sorted(data)[:50]}
+    return data
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return value[:size] if value else value
+
+
+async def _lock_head(session: AsyncSession, chain: uuid.UUID) -> tuple[int, str]:
+    lock = select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.chain == chain)
+    row = (await session.execute(lock.with_for_update())).first()
+    if row is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        await session.execute(
+            pg_insert(AuditChainHead)
+            .values(chain=chain, last_seq=0, last_hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["chain"])
+        )
+        row = (await session.execute(lock.with_for_update())).one()
+    session.info.setdefault(_LOCKED, set()).add(chain)
+    return int(row[0]), str(row[1])
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    organization_id: uuid.UUID | None = None,
+    summary: dict[str, Any] | None = None,
+    outcome: str = "allowed",
+) -> AuditEvent:
+    """Append one event to the organisation's chain, in the caller's transaction.
+
+    If this write fails, the caller's transaction fails with it: no unaudited change.
+    """
+    chain = organization_id or NIL_CHAIN
+    last_seq, last_hash = await _lock_head(session, chain)
+    fields: dict[str, Any] = {
+        "id": uuid7(),
+        "chain": chain,
+        "seq": last_seq + 1,
+        "at": utcnow(),
+        "organization_id": organization_id,
+        "actor_type": actor.kind,
+        "actor_id": actor.id,
+        "action": action[:80],
+        "resource_type": resource_type[:40],
+        "resource_id": _cut(resource_id, 64),
+        "outcome": outcome,
+        "client_addr": _cut(actor.client_addr, 64),
+        "user_agent": _cut(actor.user_agent, 400),
+        "request_id": _cut(actor.request_id, 64),
+        "summary": _summary(summary),
+    }
+    if actor.kind == "agent":
+        fields["summary"] = {
+            **fields["summary"],
+            "onBehalfOf": str(actor.user_id),
+            "runId": str(actor.run_id),
+        }
+    digest = event_hash(last_hash, fields)
+    await session.execute(insert(AuditEvent).values(**fields, prev_hash=last_hash, hash=digest))
+    await session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.chain == chain)
+        .values(last_seq=fields["seq"], last_hash=digest)
+    )
+    return AuditEvent(**fields, prev_hash=last_hash, hash=digest)
+
+
+def _engine(session: AsyncSession) -> AsyncEngine:
+    bind = session.bind
+    return bind.engine if isinstance(bind, AsyncConnection) else bind  # type: ignore[return-value]
+
+
+async def record_denial(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    organization_id: uuid.UUID | None = None,
+    reason: str = "forbidden",
+    summary: dict[str, Any] | None = None,
+) -> None:
+    """Audit a denial in its own transaction, so it survives the caller's rollback.
+
+    If the caller's transaction already holds this chain's lock (it recorded an event
+    earlier), writing now would wait on ourselves: the denial is written right after the
+    caller's transaction ends instead.
+    """
+    kwargs: dict[str, Any] = {
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "organization_id": organization_id,
+        "summary": {**(summary or {}), "reason": reason},
+        "outcome": "denied",
+    }
+    engine = _engine(session)
+    if (organization_id or NIL_CHAIN) in session.info.get(_LOCKED, ()):
+        _defer(session, engine, actor, kwargs)
+        return
+    await _write_denial(engine, actor, kwargs)
+
+
+async def _write_denial(engine: AsyncEngine, actor: Actor, kwargs: dict[str, Any]) -> None:
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as own, own.begin():
+            await own.execute(text("SET LOCAL lock_timeout = '5s'"))
+            await record(own, actor, **kwargs)
+    except Exception:  # the request is refused either way; never mask the denial itself
+        log.exception("audit.denial_write_failed", action=kwargs["action"])
+
+
+def _defer(session: AsyncSession, engine: AsyncEngine, actor: Actor, kwargs: dict[str, Any]) -> None:
+    deferred: list[tuple[Actor, dict[str, Any]]] = session.info.setdefault(_DEFERRED, [])
+    deferred.append((actor, kwargs))
+    if len(deferred) > 1:
+        return
+
+    def flush(_session: Session) -> None:
+        items = list(session.info.pop(_DEFERRED, []))
+        session.info.pop(_LOCKED, None)
+
+        async def write() -> None:
+            for who, item in items:
+                await _write_denial(engine, who, item)
+
+        task = asyncio.get_running_loop().create_task(write())
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+
+    sync = session.sync_session
+    event.listen(sync, "after_commit", flush, once=True)
+    event.listen(sync, "after_rollback", flush, once=True)
+
+
+async def drain_deferred() -> None:
+    """Wait for deferred denial writes (tests, shutdown)."""
+    while _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
+
+
+def _forget_locks(session: Session, *_: Any) -> None:
+    session.info.pop(_LOCKED, None)
+
+
+event.listen(Session, "after_commit", _forget_locks)
+event.listen(Session, "after_soft_rollback", _forget_locks)

@@ -1,0 +1,1 @@
+"""Accounts, login sessions, API keys and service accounts."""

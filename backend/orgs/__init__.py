@@ -1,0 +1,1 @@
+"""Organisations, memberships, invitations and per-agent role grants."""
