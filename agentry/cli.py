@@ -40,7 +40,7 @@ def api() -> None:
             host=settings.host,
             port=settings.api_port,
             log_level="warning",
-            ws="websockets",
+            ws="websockets-sansio",
             timeout_graceful_shutdown=10,
             lifespan="on",
         )
@@ -103,7 +103,12 @@ def seed(force: bool = typer.Option(False, help="Seed even when the database has
     urls = resolve_urls(settings)
     try:
         created = asyncio.run(seed_demo(settings, urls, force=force))
-        console.print("[green]Demo data created.[/green]" if created else "Database already has data.")
+        if not created:
+            console.print("Database already has data; nothing seeded.")
+            return
+        console.print("[green]Demo data created.[/green] Logins (role, e-mail, password):")
+        creds = settings.resolved_data_dir / "demo-credentials.txt"
+        sys.stdout.write(creds.read_text())
     finally:
         urls.stop_started()
 
@@ -114,6 +119,15 @@ def export_schema() -> None:
     from graph.schema import export_sdl
 
     sys.stdout.write(export_sdl())
+
+
+from agentry.cli_audit import app as audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")
+
+from agentry.cli_keys import app as keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 from backend.models.agents import Agent, AgentVersion, Deployment, DeploymentEvent
 from backend.models.audit import AuditChainHead, AuditEvent
 from backend.models.identity import ApiKey, Session, User
-from backend.models.integrations import Integration
+from backend.models.integrations import Integration, IntegrationKey
 from backend.models.memory import MemoryItem
 from backend.models.orgs import AgentGrant, Invitation, Membership, Organization
 from backend.models.runs import Message, Run, RunEvent, Thread
@@ -19,9 +19,10 @@ __all__ = [
     "Deployment",
     "DeploymentEvent",
     "Integration",
+    "IntegrationKey",
     "Invitation",
-    "MemoryItem",
     "Membership",
+    "MemoryItem",
     "Message",
     "Organization",
     "Run",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, IdMixin, TimestampMixin
+from backend.db import Base, IdMixin, TimestampMixin, utcnow
 
 
 class Integration(IdMixin, TimestampMixin, Base):
@@ -27,3 +28,16 @@ class Integration(IdMixin, TimestampMixin, Base):
     # Cached discovery results (e.g. an MCP server's tool list) and when they were fetched.
     cache: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class IntegrationKey(Base):
+    """One generation of the integration-secret key ring (the newest encrypts).
+
+    The key itself is never stored: it is derived from the master secret and ``kid`` with HKDF,
+    so rows only record which generations exist. ``agentry keys rotate`` adds one.
+    """
+
+    __tablename__ = "integration_keys"
+
+    generation: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)

@@ -1,0 +1,1 @@
+"""The built-in integration types, registered through the same entry points as plugins."""

@@ -1,0 +1,1 @@
+"""GraphQL of integrations: types, queries (integrationTypes, integration) and mutations."""
