@@ -59,6 +59,12 @@ def worker() -> None:
     settings = get_settings()
     urls = resolve_urls(settings)
     try:
+        import uvloop  # the worker is event-loop bound: uvloop cuts its CPU per run
+
+        asyncio.set_event_loop(uvloop.new_event_loop())
+    except ImportError:
+        pass
+    try:
         Worker(**worker_settings(urls)).run()
     finally:
         urls.stop_started()

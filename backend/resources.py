@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.db import create_engine, create_sessionmaker
@@ -45,10 +49,20 @@ def resolve_urls(settings: Settings) -> ServiceUrls:
     return ServiceUrls(database_url, redis_url, embedded)
 
 
+def _retry() -> Retry:
+    """Commands on a connection that died (Redis restarted) are retried on a fresh one."""
+    return Retry(ExponentialBackoff(cap=1.0, base=0.05), 3)
+
+
+_RETRY_ON = [RedisConnectionError, RedisTimeoutError]
+
+
 def redis_settings(url: str) -> RedisSettings:
     rs = RedisSettings.from_dsn(url)
     rs.conn_timeout = 5
     rs.conn_retries = 3
+    rs.retry = _retry()
+    rs.retry_on_error = list(_RETRY_ON)
     return rs
 
 
@@ -70,6 +84,7 @@ class Resources:
 async def open_resources(settings: Settings, urls: ServiceUrls | None = None) -> Resources:
     urls = urls or resolve_urls(settings)
     engine = create_engine(urls.database_url, pool_size=settings.db_pool_size)
-    redis = Redis.from_url(urls.redis_url, socket_connect_timeout=5, health_check_interval=30)
+    redis = Redis.from_url(urls.redis_url, socket_connect_timeout=5, health_check_interval=30, retry=_retry(),
+                           retry_on_error=list(_RETRY_ON))
     arq = await create_pool(redis_settings(urls.redis_url))
     return Resources(settings, urls, engine, create_sessionmaker(engine), redis, arq)

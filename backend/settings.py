@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] | None = None
     log_level: str = "INFO"
     worker_concurrency: int = 50
+    # Agent runtime: per model request timeout, bounded retries of 429/5xx/timeouts (with backoff,
+    # never stacked on the SDKs' own retries, which are off), and the worker lease on a running run.
+    model_request_timeout: float = 120.0
+    model_max_retries: int = 3
+    model_retry_backoff: float = 0.5
+    run_lease_seconds: float = 15.0
     db_pool_size: int = 10
     session_idle_minutes: int = 60 * 24 * 7
     session_absolute_days: int = 30

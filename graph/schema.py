@@ -7,18 +7,62 @@ classes; adding a domain means adding it to the tuples below.
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from backend.settings import get_settings
+from graph.agents.mutations import AgentMutations
+from graph.agents.queries import AgentQueries
+from graph.audit.queries import AuditQueries
+from graph.cost import QueryCostRule
 from graph.errors import CodedErrors
+from graph.identity.mutations import IdentityMutations
+from graph.identity.queries import IdentityQueries
+from graph.integrations.mutations import IntegrationMutations
+from graph.integrations.queries import IntegrationQueries
+from graph.marketplace.queries import MarketplaceQueries
+from graph.memory.mutations import MemoryMutations
+from graph.memory.queries import MemoryQueries
+from graph.orgs.mutations import OrgMutations
+from graph.orgs.queries import OrgQueries
 from graph.request_id import current_request_id
+from graph.runs.mutations import RunMutations
+from graph.runs.queries import RunQueries
+from graph.runs.subscriptions import RunSubscriptions
+from graph.schedules.mutations import ScheduleMutations
+from graph.schedules.queries import ScheduleQueries
 from graph.system.queries import SystemQueries
 
-QUERIES: tuple[type, ...] = (SystemQueries,)
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (
+    SystemQueries,
+    ScheduleQueries,
+    AgentQueries,
+    MarketplaceQueries,
+    IdentityQueries,
+    OrgQueries,
+    AuditQueries,
+    RunQueries,
+    MemoryQueries,
+    IntegrationQueries,
+)
+MUTATIONS: tuple[type, ...] = (
+    ScheduleMutations,
+    AgentMutations,
+    IdentityMutations,
+    OrgMutations,
+    RunMutations,
+    MemoryMutations,
+    IntegrationMutations,
+)
+SUBSCRIPTIONS: tuple[type, ...] = (RunSubscriptions,)
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -31,7 +75,12 @@ def build_schema(*, development: bool | None = None) -> strawberry.Schema:
         QueryDepthLimiter(max_depth=MAX_DEPTH),
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        AddValidationRules([QueryCostRule]),
         CodedErrors(current_request_id),
+        # Parsing and validating (depth, aliases, cost) a document is pure: cache both per query text,
+        # bounded, instead of re-walking the AST on every request (~1/3 of a small query's CPU time).
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
     ]
     if not dev:
         from strawberry.extensions import DisableIntrospection

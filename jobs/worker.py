@@ -15,10 +15,12 @@ from arq.cron import CronJob
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources, redis_settings, resolve_urls
 from backend.settings import get_settings
+from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
+from jobs.schedules import CRON_JOBS as SCHEDULE_CRON_JOBS
 
 POLL_DELAY_S = 0.005
-FUNCTIONS: list[Any] = []
-CRON_JOBS: list[CronJob] = []
+FUNCTIONS: list[Any] = [*RUN_FUNCTIONS]
+CRON_JOBS: list[CronJob] = [*RUN_CRON_JOBS, *SCHEDULE_CRON_JOBS]
 
 
 async def ping(ctx: dict[str, Any]) -> str:

@@ -26,8 +26,12 @@ def _url() -> str:
 
 
 def _configure(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
-                      transaction_per_migration=False)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        transaction_per_migration=False,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -175,13 +175,18 @@ GqlCall = Callable[..., Awaitable[dict[str, Any]]]
 def gql(client: httpx.AsyncClient) -> GqlCall:
     """POST a GraphQL operation; returns the whole response body (data and errors)."""
 
-    async def call(query: str, variables: dict[str, Any] | None = None, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> dict[str, Any]:
+    async def call(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}},
-                                     headers=hdrs)
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=hdrs
+        )
         body: dict[str, Any] = response.json()
         return body
 
@@ -192,8 +197,9 @@ def gql(client: httpx.AsyncClient) -> GqlCall:
 async def live_server(app: Any) -> AsyncIterator[str]:
     """The app served by uvicorn on a free loopback port (for websockets and real sockets)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                            ws="websockets")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -46,8 +46,11 @@ async def test_audit_rows_cannot_be_updated_or_deleted(database_url: str) -> Non
                summary, prev_hash, hash) VALUES (gen_random_uuid(), gen_random_uuid(), 1, now(), 'system',
                'test', 'test', 'allowed', '{}', '', 'h')"""
         )
-        for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events",
-                          "TRUNCATE audit_events"):
+        for statement in (
+            "UPDATE audit_events SET action = 'x'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+        ):
             try:
                 await conn.execute(statement)
             except asyncpg.InsufficientPrivilegeError as err:

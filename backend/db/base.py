@@ -51,6 +51,4 @@ class IdMixin:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        server_default=func.now(), default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), default=utcnow, onupdate=utcnow)

@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, ForeignKey, Index, Text
+from sqlalchemy import Computed, ForeignKey, Index, Text, func
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, IdMixin
+from backend.db import Base, IdMixin, utcnow
 
 
 class MemoryItem(IdMixin, Base):
@@ -25,7 +25,5 @@ class MemoryItem(IdMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    search: Mapped[Any] = mapped_column(
-        TSVECTOR, Computed("to_tsvector('english', content)", persisted=True)
-    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    search: Mapped[Any] = mapped_column(TSVECTOR, Computed("to_tsvector('english', content)", persisted=True))

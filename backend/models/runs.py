@@ -17,12 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.db import Base, IdMixin, TimestampMixin
+from backend.db import Base, IdMixin, TimestampMixin, utcnow
 
 
 class Thread(IdMixin, TimestampMixin, Base):
@@ -42,17 +43,25 @@ class Thread(IdMixin, TimestampMixin, Base):
     is_playground: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     title: Mapped[str] = mapped_column(String(200), default="")
     deleted_at: Mapped[datetime | None]
+    # Allocator for ``messages.seq``: bumped with UPDATE ... RETURNING, which also orders concurrent sends.
+    message_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Message(IdMixin, Base):
+    """A message of a thread; ``seq`` orders a thread's messages (a run sees those before its own)."""
+
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_created", "thread_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_thread_created", "thread_id", "created_at"),
+        UniqueConstraint("thread_id", "seq"),
+    )
 
     thread_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
-    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    run_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # user | assistant
     content: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
 class Run(IdMixin, TimestampMixin, Base):
@@ -61,6 +70,7 @@ class Run(IdMixin, TimestampMixin, Base):
     __tablename__ = "runs"
     __table_args__ = (
         UniqueConstraint("schedule_id", "fire_time"),
+        UniqueConstraint("parent_run_id", "parent_tool_call_id"),
         Index("ix_runs_org_created", "organization_id", "created_at"),
         Index("ix_runs_agent_created", "agent_id", "created_at"),
         Index("ix_runs_user_created", "user_id", "created_at"),
@@ -96,6 +106,8 @@ class Run(IdMixin, TimestampMixin, Base):
         ForeignKey("runs.id", ondelete="CASCADE"), index=True
     )
     depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The parent's tool call that created this child: a resumed parent finds its child instead of forking.
+    parent_tool_call_id: Mapped[str | None] = mapped_column(String(100))
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
     fire_time: Mapped[datetime | None]
     attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -111,6 +123,10 @@ class Run(IdMixin, TimestampMixin, Base):
     tool_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=Decimal(0), server_default="0")
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # Model name as configured (``offline``, ``openai:gpt-4o-mini``...), for cost and listings.
+    model: Mapped[str | None] = mapped_column(String(160))
+    # ``messages.seq`` of the user message that started a chat run: the history it sees ends before it.
+    thread_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunEvent(Base):
@@ -127,4 +143,4 @@ class RunEvent(Base):
     type: Mapped[str] = mapped_column(String(16))  # status | step | message | done
     kind: Mapped[str | None] = mapped_column(String(24))  # for steps: model_request, tool_call, ...
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

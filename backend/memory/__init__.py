@@ -1,0 +1,1 @@
+"""Long-term memory per (agent, user): written by the ``remember`` tool, read by ``recall``."""

@@ -1,0 +1,228 @@
+"""Threads and messages: a conversation of one user with one deployment (or a draft, in the playground).
+
+``send_message`` stores the user message and creates a ``queued`` run in one transaction and
+returns at once; the run's job is enqueued after commit. Each message takes the next ``seq`` of its
+thread (``UPDATE threads ... RETURNING message_count``), which also serialises concurrent sends to
+the same thread: a run sees exactly the messages numbered before its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.agents.deployments import count_use
+from backend.audit import record
+from backend.authz import Actor, authorize, authorized_select
+from backend.db import utcnow, uuid7
+from backend.errors import Invalid, NotFound, Unauthenticated
+from backend.models import Agent, AgentVersion, Deployment, Message, Run, Thread
+from backend.runs import repository as repo
+from backend.runs.service import check_input, create_run
+
+TITLE_CHARS = 80
+
+
+def _user(actor: Actor) -> uuid.UUID:
+    if actor.user_id is None:
+        raise Unauthenticated("Sign in to continue")
+    return actor.user_id
+
+
+async def start_thread(session: AsyncSession, actor: Actor, *, deployment_id: uuid.UUID) -> Thread:
+    deployment = await session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise NotFound("No such deployment")
+    await authorize(session, actor, "use", deployment)
+    thread = Thread(
+        id=uuid7(),
+        organization_id=deployment.organization_id,
+        user_id=_user(actor),
+        agent_id=deployment.agent_id,
+        deployment_id=deployment.id,
+        is_playground=False,
+        title="",
+    )
+    session.add(thread)
+    # "Most used" in the marketplace counts production conversations (never playground ones).
+    await count_use(session, deployment.id)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        action="thread.start",
+        resource_type="thread",
+        resource_id=str(thread.id),
+        organization_id=thread.organization_id,
+        summary={"deployment_id": str(deployment.id)},
+    )
+    return thread
+
+
+async def start_playground_thread(session: AsyncSession, actor: Actor, *, agent_id: uuid.UUID) -> Thread:
+    """A test conversation with the agent's current draft (builders; needs ``playground``)."""
+    agent = await session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("No such agent")
+    await authorize(session, actor, "playground", agent)
+    thread = Thread(
+        id=uuid7(),
+        organization_id=agent.organization_id,
+        user_id=_user(actor),
+        agent_id=agent.id,
+        deployment_id=None,
+        is_playground=True,
+        title="",
+    )
+    session.add(thread)
+    await session.flush()
+    await record(
+        session,
+        actor,
+        action="thread.start_playground",
+        resource_type="thread",
+        resource_id=str(thread.id),
+        organization_id=thread.organization_id,
+        summary={"agent_id": str(agent.id)},
+    )
+    return thread
+
+
+async def get_thread(
+    session: AsyncSession, actor: Actor, thread_id: uuid.UUID, action: str = "read"
+) -> Thread:
+    thread = (await session.scalars(repo.thread(thread_id))).first()
+    if thread is None:
+        raise NotFound("No such thread")
+    await authorize(session, actor, action, thread)
+    return thread
+
+
+async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
+    """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit."""
+    thread = await get_thread(session, actor, thread_id, "write")
+    check_input(content)
+    seq = await session.scalar(
+        update(Thread)
+        .where(Thread.id == thread.id, Thread.deleted_at.is_(None))
+        .values(
+            message_count=Thread.message_count + 1,
+            updated_at=func.now(),
+            title=func.coalesce(func.nullif(Thread.title, ""), content.strip()[:TITLE_CHARS]),
+        )
+        .returning(Thread.message_count)
+    )
+    if seq is None:
+        raise NotFound("No such thread")
+    if thread.is_playground:
+        agent = await session.get(Agent, thread.agent_id)
+        if agent is None:
+            raise NotFound("No such agent")
+        run = await create_run(
+            session,
+            actor,
+            agent=agent,
+            trigger="playground",
+            input=content,
+            thread=thread,
+            thread_seq=seq,
+            user_message=content,
+        )
+    else:
+        row = (
+            await session.execute(
+                select(Deployment, AgentVersion)
+                .join(AgentVersion, AgentVersion.id == Deployment.version_id)
+                .where(Deployment.id == thread.deployment_id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("No such deployment")
+        deployment, version = row
+        trigger = "api" if actor.kind == "api_key" else "chat"
+        run = await create_run(
+            session,
+            actor,
+            deployment=deployment,
+            version=version,
+            trigger=trigger,
+            input=content,
+            thread=thread,
+            thread_seq=seq,
+            user_message=content,
+        )
+    assert run is not None
+    return run
+
+
+async def rename_thread(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, title: str) -> Thread:
+    thread = await get_thread(session, actor, thread_id, "write")
+    title = " ".join(title.split())
+    if not title or len(title) > 200:
+        raise Invalid("title: 1 to 200 characters", field="title")
+    thread.title = title
+    await session.flush()
+    await record(
+        session,
+        actor,
+        action="thread.rename",
+        resource_type="thread",
+        resource_id=str(thread.id),
+        organization_id=thread.organization_id,
+    )
+    return thread
+
+
+async def delete_thread(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID) -> Thread:
+    """Soft delete: the thread disappears from every listing; its runs stay for audit and usage."""
+    thread = await get_thread(session, actor, thread_id, "delete")
+    thread.deleted_at = utcnow()
+    await session.flush()
+    await record(
+        session,
+        actor,
+        action="thread.delete",
+        resource_type="thread",
+        resource_id=str(thread.id),
+        organization_id=thread.organization_id,
+    )
+    return thread
+
+
+async def list_threads(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    first: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    deployment_id: uuid.UUID | None = None,
+    include_playground: bool = False,
+) -> tuple[list[Thread], bool]:
+    """The viewer's own threads, most recently active first."""
+    stmt = await authorized_select(session, actor, "read", Thread)
+    stmt = stmt.where(Thread.user_id == _user(actor), Thread.deleted_at.is_(None))
+    if deployment_id is not None:
+        stmt = stmt.where(Thread.deployment_id == deployment_id)
+    if not include_playground:
+        stmt = stmt.where(Thread.is_playground.is_(False))
+    stmt = repo.keyset(stmt, Thread.updated_at, Thread.id, after).limit(first + 1)
+    rows = list((await session.scalars(stmt)).all())
+    return rows[:first], len(rows) > first
+
+
+async def thread_messages(
+    session: AsyncSession, thread_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Message]]:
+    out: dict[uuid.UUID, list[Message]] = {t: [] for t in thread_ids}
+    for message in await session.scalars(repo.messages(thread_ids)):
+        out[message.thread_id].append(message)
+    return out
+
+
+async def user_message_of(session: AsyncSession, run_id: uuid.UUID) -> Message | None:
+    return (
+        await session.scalars(select(Message).where(Message.run_id == run_id, Message.role == "user"))
+    ).first()

@@ -1,0 +1,95 @@
+"""Builds the pydantic-ai ``Model`` for a run's configured model string.
+
+``offline`` | ``openai:<model>`` | ``anthropic:<model>`` | ``integration:<id>[/<model>]`` (an org
+model integration of type ``openai``, ``anthropic`` or ``openai_compatible`` with its base URL).
+The SDK clients are created with ``max_retries=0``: retries of 429/5xx/timeouts are done by the
+executor, bounded and with backoff, from the last persisted step (never stacked on SDK retries).
+Clients are cached per process (one connection pool per endpoint and key). The SDKs are imported
+at module import (worker start): importing them lazily inside a run blocked the event loop for
+seconds, long enough for the run's lease to lapse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import Any
+
+from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
+from pydantic_ai.models import Model
+from pydantic_ai.models.anthropic import AnthropicModel
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.anthropic import AnthropicProvider
+from pydantic_ai.providers.openai import OpenAIProvider
+from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
+
+from backend.agents.schemas import parse_model
+from backend.runtime.credentials import ModelCredentials
+from backend.runtime.offline import OfflineModel
+
+_OFFLINE = OfflineModel()  # stateless: one for the process
+_CLIENTS: OrderedDict[tuple[str, str, str, float], Any] = OrderedDict()
+_MAX_CLIENTS = 64
+
+
+class ModelConfigError(Exception):
+    """The run's model cannot be built (unknown provider, missing integration or key)."""
+
+
+def _cached(kind: str, base_url: str | None, api_key: str | None, timeout: float, factory: Any) -> Any:
+    digest = hashlib.sha256((api_key or "").encode()).hexdigest()
+    key = (kind, base_url or "", digest, timeout)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = factory()
+        _CLIENTS[key] = client
+        while len(_CLIENTS) > _MAX_CLIENTS:
+            _CLIENTS.popitem(last=False)
+    else:
+        _CLIENTS.move_to_end(key)
+    return client
+
+
+def _openai_client(base_url: str | None, api_key: str | None, timeout: float) -> Any:
+    return _cached(
+        "openai",
+        base_url,
+        api_key,
+        timeout,
+        lambda: AsyncOpenAI(
+            api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=timeout
+        ),
+    )
+
+
+def _anthropic_client(base_url: str | None, api_key: str | None, timeout: float) -> Any:
+    return _cached(
+        "anthropic",
+        base_url,
+        api_key,
+        timeout,
+        lambda: AsyncAnthropic(
+            api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=timeout
+        ),
+    )
+
+
+def build_model(model: str, creds: ModelCredentials | None, *, timeout: float) -> Model:
+    ref = parse_model(model)
+    if ref.provider == "offline":
+        return _OFFLINE
+    if creds is None:
+        raise ModelConfigError(f"no credentials for model {model!r}")
+    name = ref.name or creds.model
+    if not name:
+        raise ModelConfigError(f"model {model!r} names no model and its integration has no default model")
+    if creds.kind == "anthropic":
+        client = _anthropic_client(creds.base_url, creds.api_key, timeout)
+        return AnthropicModel(name, provider=AnthropicProvider(anthropic_client=client))
+    client = _openai_client(creds.base_url, creds.api_key, timeout)
+    if creds.kind == "openai_compatible":
+        return OpenAIChatModel(
+            name, provider=OpenAICompatibleProvider("openai-compatible", openai_client=client)
+        )
+    return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
