@@ -161,4 +161,7 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
 
 def _extra_routes(resources: object) -> list[Route]:
     """Non-GraphQL HTTP endpoints contributed by domains (e.g. inbound webhooks)."""
-    return []
+    from graph.audit.export import ROUTES as AUDIT_ROUTES
+    from graph.schedules.hooks import ROUTES as HOOK_ROUTES
+
+    return [*HOOK_ROUTES, *AUDIT_ROUTES]

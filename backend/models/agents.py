@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Computed, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Computed,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
@@ -44,7 +55,10 @@ class Agent(IdMixin, TimestampMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     archived_at: Mapped[datetime | None]
-    search: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_EXPRESSION, persisted=True))
+    # Deferred: only SQL reads it (ranking); loading it with every agent would waste bandwidth.
+    search: Mapped[Any] = mapped_column(
+        TSVECTOR, Computed(SEARCH_EXPRESSION, persisted=True), deferred=True, deferred_raiseload=True
+    )
 
     @validates("tags")
     def _sync_tags_text(self, _key: str, tags: list[str]) -> list[str]:
@@ -67,11 +81,23 @@ class AgentVersion(IdMixin, Base):
     created_at: Mapped[datetime]
 
 
+@event.listens_for(AgentVersion, "before_update")
+def _versions_are_immutable(_mapper: object, _connection: object, target: AgentVersion) -> None:
+    raise RuntimeError(f"agent version {target.id} is immutable")
+
+
 class Deployment(IdMixin, TimestampMixin, Base):
     """An agent's one place in the marketplace; moving it to another version keeps its id."""
 
     __tablename__ = "deployments"
-    __table_args__ = (Index("ix_deployments_live", "organization_id", "visibility", "undeployed_at"),)
+    __table_args__ = (
+        Index("ix_deployments_live", "organization_id", "visibility", "undeployed_at"),
+        # Keyset pagination of the marketplace's NEWEST and MOST_USED orders (live rows only).
+        Index("ix_deployments_newest", "deployed_at", "id", postgresql_where=text("undeployed_at IS NULL")),
+        Index(
+            "ix_deployments_most_used", "usage_count", "id", postgresql_where=text("undeployed_at IS NULL")
+        ),
+    )
 
     agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), unique=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(
@@ -83,6 +109,9 @@ class Deployment(IdMixin, TimestampMixin, Base):
     deployed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     undeployed_at: Mapped[datetime | None]
     usage_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Copy of agents.category (kept by the agents service) so the marketplace's category facets
+    # count live deployments without joining agents: the landing page's most expensive query.
+    category: Mapped[str | None] = mapped_column(String(60))
 
 
 class DeploymentEvent(IdMixin, Base):

@@ -16,14 +16,16 @@ from sqlalchemy import Select, select
 from strawberry.dataloader import DataLoader
 
 from backend.agents import repository as repo
-from backend.models import Agent, AgentVersion, Deployment, DeploymentEvent, Integration, Organization
+from backend.models import Agent, AgentVersion, Deployment, DeploymentEvent, Integration, Organization, User
 from graph.context import Context, Info
+from graph.identity import loaders as identity_loaders
 
 T = TypeVar("T")
 
 
-def _by_key(ctx: Context, stmt_for: Callable[[list[uuid.UUID]], Select[Any]], key: Callable[[Any], uuid.UUID]
-            ) -> DataLoader[uuid.UUID, Any]:
+def _by_key(
+    ctx: Context, stmt_for: Callable[[list[uuid.UUID]], Select[Any]], key: Callable[[Any], uuid.UUID]
+) -> DataLoader[uuid.UUID, Any]:
     async def load(keys: list[uuid.UUID]) -> Sequence[Any]:
         async with ctx.resources.sessions() as session:
             rows = {key(row): row for row in await session.scalars(stmt_for(keys))}
@@ -32,8 +34,9 @@ def _by_key(ctx: Context, stmt_for: Callable[[list[uuid.UUID]], Select[Any]], ke
     return DataLoader(load)
 
 
-def _grouped(ctx: Context, stmt_for: Callable[[list[uuid.UUID]], Select[Any]], key: Callable[[Any], uuid.UUID]
-             ) -> DataLoader[uuid.UUID, list[Any]]:
+def _grouped(
+    ctx: Context, stmt_for: Callable[[list[uuid.UUID]], Select[Any]], key: Callable[[Any], uuid.UUID]
+) -> DataLoader[uuid.UUID, list[Any]]:
     async def load(keys: list[uuid.UUID]) -> Sequence[list[Any]]:
         groups: dict[uuid.UUID, list[Any]] = defaultdict(list)
         async with ctx.resources.sessions() as session:
@@ -60,7 +63,9 @@ def versions_by_agent(info: Info) -> DataLoader[uuid.UUID, list[AgentVersion]]:
 
 
 def deployment_by_id(info: Info) -> DataLoader[uuid.UUID, Deployment | None]:
-    return info.context.loader("agents.deployment_by_id", lambda c: _by_key(c, repo.deployments, lambda r: r.id))
+    return info.context.loader(
+        "agents.deployment_by_id", lambda c: _by_key(c, repo.deployments, lambda r: r.id)
+    )
 
 
 def deployment_by_agent(info: Info) -> DataLoader[uuid.UUID, Deployment | None]:
@@ -85,10 +90,13 @@ def integration_by_id(info: Info) -> DataLoader[uuid.UUID, Integration | None]:
 
 
 def organization_by_id(info: Info) -> DataLoader[uuid.UUID, Organization | None]:
-    return info.context.loader(
-        "agents.organization_by_id",
-        lambda c: _by_key(c, lambda ids: select(Organization).where(Organization.id.in_(ids)), lambda r: r.id),
-    )
+    """Shared with the orgs domain's loader (same request cache)."""
+    return identity_loaders.organization_by_id(info)
+
+
+def user_by_id(info: Info) -> DataLoader[uuid.UUID, User | None]:
+    """Version authors and deployment actors (shared with the identity domain's loader)."""
+    return identity_loaders.user_by_id(info)
 
 
 def prime_agents(info: Info, agents: Sequence[Agent]) -> None:
@@ -96,3 +104,17 @@ def prime_agents(info: Info, agents: Sequence[Agent]) -> None:
     loader = agent_by_id(info)
     for agent in agents:
         loader.prime(agent.id, agent, force=True)
+
+
+async def version(
+    info: Info, version_id: uuid.UUID, agent_id: uuid.UUID | None = None
+) -> AgentVersion | None:
+    """A version by id, taken from the agent's version list when this request already asked for it
+    (``Agent.versions`` next to ``deployment { version }`` then costs one query, not two)."""
+    if agent_id is not None:
+        pending = versions_by_agent(info).cache_map.get(agent_id)
+        if pending is not None:
+            for row in await pending:
+                if row.id == version_id:
+                    return row  # type: ignore[no-any-return]
+    return await version_by_id(info).load(version_id)

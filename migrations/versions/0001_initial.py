@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:11:55.373928+00:00
+Create Date: 2026-11-25 17:06:21.477635+00:00
 """
 
 from collections.abc import Sequence
@@ -27,6 +27,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_chain_heads")),
     )
     op.create_table(
+        "integration_keys",
+        sa.Column("generation", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("generation", name=op.f("pk_integration_keys")),
+    )
+    op.create_table(
         "organizations",
         sa.Column("slug", sa.String(length=63), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
@@ -48,7 +54,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
-    op.create_index("uq_users_email_lower", "users", [sa.literal_column("lower('email')")], unique=True)
+    op.create_index("uq_users_email_lower", "users", [sa.literal_column("lower(email)")], unique=True)
     op.create_table(
         "agents",
         sa.Column("organization_id", sa.UUID(), nullable=False),
@@ -306,6 +312,7 @@ def upgrade() -> None:
         sa.Column("deployed_by_id", sa.UUID(), nullable=True),
         sa.Column("undeployed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("usage_count", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("category", sa.String(length=60), nullable=True),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -335,6 +342,20 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_deployments_live", "deployments", ["organization_id", "visibility", "undeployed_at"], unique=False
+    )
+    op.create_index(
+        "ix_deployments_most_used",
+        "deployments",
+        ["usage_count", "id"],
+        unique=False,
+        postgresql_where=sa.text("undeployed_at IS NULL"),
+    )
+    op.create_index(
+        "ix_deployments_newest",
+        "deployments",
+        ["deployed_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("undeployed_at IS NULL"),
     )
     op.create_index(op.f("ix_deployments_organization_id"), "deployments", ["organization_id"], unique=False)
     op.create_table(
@@ -425,6 +446,7 @@ def upgrade() -> None:
         sa.Column("is_playground", sa.Boolean(), server_default="false", nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -461,6 +483,7 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.LargeBinary(), nullable=False),
         sa.Column("token_prefix", sa.String(length=16), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("settings", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -511,6 +534,7 @@ def upgrade() -> None:
         sa.Column("config", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("parent_run_id", sa.UUID(), nullable=True),
         sa.Column("depth", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("parent_tool_call_id", sa.String(length=100), nullable=True),
         sa.Column("schedule_id", sa.UUID(), nullable=True),
         sa.Column("fire_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempt", sa.Integer(), server_default="0", nullable=False),
@@ -526,6 +550,8 @@ def upgrade() -> None:
         sa.Column("tool_calls", sa.Integer(), server_default="0", nullable=False),
         sa.Column("cost_usd", sa.Numeric(precision=14, scale=6), server_default="0", nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=True),
+        sa.Column("model", sa.String(length=160), nullable=True),
+        sa.Column("thread_seq", sa.Integer(), nullable=True),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -566,6 +592,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
+        sa.UniqueConstraint(
+            "parent_run_id", "parent_tool_call_id", name=op.f("uq_runs_parent_run_id_parent_tool_call_id")
+        ),
         sa.UniqueConstraint("schedule_id", "fire_time", name=op.f("uq_runs_schedule_id_fire_time")),
     )
     op.create_index(
@@ -588,7 +617,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("run_id", sa.UUID(), nullable=True),
         sa.Column("content", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column(
             "search",
             postgresql.TSVECTOR(),
@@ -625,7 +654,8 @@ def upgrade() -> None:
         sa.Column("run_id", sa.UUID(), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("content", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seq", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_messages_run_id_runs"), ondelete="SET NULL"
@@ -634,7 +664,9 @@ def upgrade() -> None:
             ["thread_id"], ["threads.id"], name=op.f("fk_messages_thread_id_threads"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sa.UniqueConstraint("thread_id", "seq", name=op.f("uq_messages_thread_id_seq")),
     )
+    op.create_index(op.f("ix_messages_run_id"), "messages", ["run_id"], unique=False)
     op.create_index("ix_messages_thread_created", "messages", ["thread_id", "created_at"], unique=False)
     op.create_table(
         "run_events",
@@ -643,7 +675,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=True),
         sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_run_events_run_id_runs"), ondelete="CASCADE"
         ),
@@ -656,6 +688,7 @@ def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("run_events")
     op.drop_index("ix_messages_thread_created", table_name="messages")
+    op.drop_index(op.f("ix_messages_run_id"), table_name="messages")
     op.drop_table("messages")
     op.drop_index("ix_memory_items_search", table_name="memory_items", postgresql_using="gin")
     op.drop_index("ix_memory_items_owner", table_name="memory_items")
@@ -687,6 +720,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_deployment_events_deployment_id"), table_name="deployment_events")
     op.drop_table("deployment_events")
     op.drop_index(op.f("ix_deployments_organization_id"), table_name="deployments")
+    op.drop_index(
+        "ix_deployments_newest", table_name="deployments", postgresql_where=sa.text("undeployed_at IS NULL")
+    )
+    op.drop_index(
+        "ix_deployments_most_used",
+        table_name="deployments",
+        postgresql_where=sa.text("undeployed_at IS NULL"),
+    )
     op.drop_index("ix_deployments_live", table_name="deployments")
     op.drop_table("deployments")
     op.drop_index(op.f("ix_agent_versions_agent_id"), table_name="agent_versions")
@@ -718,5 +759,6 @@ def downgrade() -> None:
     op.drop_index("uq_users_email_lower", table_name="users")
     op.drop_table("users")
     op.drop_table("organizations")
+    op.drop_table("integration_keys")
     op.drop_table("audit_chain_heads")
     # ### end Alembic commands ###
