@@ -84,7 +84,12 @@ class Resources:
 async def open_resources(settings: Settings, urls: ServiceUrls | None = None) -> Resources:
     urls = urls or resolve_urls(settings)
     engine = create_engine(urls.database_url, pool_size=settings.db_pool_size)
-    redis = Redis.from_url(urls.redis_url, socket_connect_timeout=5, health_check_interval=30, retry=_retry(),
-                           retry_on_error=list(_RETRY_ON))
+    redis = Redis.from_url(
+        urls.redis_url,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+        retry=_retry(),
+        retry_on_error=list(_RETRY_ON),
+    )
     arq = await create_pool(redis_settings(urls.redis_url))
     return Resources(settings, urls, engine, create_sessionmaker(engine), redis, arq)
