@@ -76,15 +76,30 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def fingerprint(settings: Settings) -> str:
-    """Hash of everything the exported site depends on: sources, locked versions and the baked URL."""
+def fingerprint(settings: Settings, *, locks: bool = True) -> str:
+    """Hash of everything the exported site depends on: sources, assets, locked versions and the baked URL.
+
+    ``locks=False`` leaves out Reflex's JavaScript lock (``reflex.lock/``), which the export itself rewrites
+    (reformatted, or completed with packages new components need).
+    """
     digest = hashlib.sha256(browser_backend_url(settings).encode())
-    package = (FRONTEND / "agentry_web").rglob("*")
-    files = sorted(p for p in package if p.is_file() and "__pycache__" not in p.parts)
-    files += [FRONTEND / name for name in BUILD_INPUTS if (FRONTEND / name).exists()]
+    sources = [*(FRONTEND / "agentry_web").rglob("*"), *(FRONTEND / "assets").rglob("*")]
+    files = sorted(p for p in sources if p.is_file() and "__pycache__" not in p.parts)
+    inputs = BUILD_INPUTS if locks else tuple(n for n in BUILD_INPUTS if not n.startswith("reflex.lock/"))
+    files += [FRONTEND / name for name in inputs if (FRONTEND / name).exists()]
     for path in files:
-        digest.update(str(path.relative_to(FRONTEND)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(FRONTEND)).encode() + b"\0" + _content(path) + b"\0")
     return digest.hexdigest()
+
+
+def _content(path: Path) -> bytes:
+    """File bytes; JSON canonically (Reflex writes its package.json compact or indented, by step)."""
+    if path.suffix == ".json":
+        try:
+            return json.dumps(json.loads(path.read_text()), sort_keys=True).encode()
+        except ValueError:
+            pass
+    return path.read_bytes()
 
 
 def is_built(settings: Settings) -> bool:
@@ -113,15 +128,16 @@ def build(settings: Settings, force: bool = False) -> None:
             return
         if not PYTHON.exists() or not (BUN_BIN / "bun").exists():
             subprocess.run(["bash", str(FRONTEND / "setup.sh")], check=True, env=environment(settings))
-        before = fingerprint(settings)
+        before = fingerprint(settings, locks=False)
         stamp = web_dir(settings) / "workdir" / STAMP
         stamp.unlink(missing_ok=True)
         started = time.monotonic()
         subprocess.run([str(PYTHON), *EXPORT], cwd=FRONTEND, env=environment(settings), check=True)
-        # A source edited during the build leaves no stamp, so the next build redoes it.
-        if fingerprint(settings) == before:
+        # A source edited during the build leaves no stamp, so the next build redoes it. The stamp includes
+        # the lock as the export left it: a later change of the lock (a Reflex upgrade) rebuilds.
+        if fingerprint(settings, locks=False) == before:
             seconds = round(time.monotonic() - started, 1)
-            stamp.write_text(json.dumps({"fingerprint": before, "seconds": seconds}))
+            stamp.write_text(json.dumps({"fingerprint": fingerprint(settings), "seconds": seconds}))
 
 
 def command(settings: Settings) -> tuple[list[str], dict[str, str], Path]:

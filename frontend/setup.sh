@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the web tier's toolchain: the frontend venv (Reflex; its own lock, see pyproject.toml) and bun from
+# Installs the web tier's toolchain: the frontend venv (Reflex; its own lock, see pyproject.toml), axe-core and bun from
 # npm (Reflex's own installer downloads bun from the internet, which self-hosted and CI machines may not reach).
 # Idempotent and a fast no-op once done; `agentry.web.build` runs it when the venv is missing.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 unset VIRTUAL_ENV
 uv sync --frozen --quiet
 
-if [ ! -x tools/node_modules/.bin/bun ]; then
+# bun (build and serve) and axe-core (accessibility checks in the browser tests), as locked in tools/.
+if [ ! -x tools/node_modules/.bin/bun ] || [ ! -f tools/node_modules/axe-core/axe.min.js ]; then
     npm ci --prefix tools --no-audit --no-fund --loglevel=error
 fi

@@ -139,3 +139,11 @@ async def test_dead_api_is_unavailable_and_unhealthy(monkeypatch: pytest.MonkeyP
     with pytest.raises(api.ApiError) as error:
         await anext(api.subscribe("subscription { n }"))
     assert error.value.code == "UNAVAILABLE"
+
+
+async def test_a_connection_opened_ahead_serves_one_subscription(ws_api: list[Session]) -> None:
+    connection = await api.subscriptions.open_connection("t")  # e.g. while sendMessage is in flight
+    events = [data async for data in api.subscribe("subscription { n }", connection=connection)]
+    assert events == [{"n": 0}, {"n": 1}, {"n": 2}]
+    await asyncio.wait_for(ws_api[0].done.wait(), 5)
+    assert ws_api[0].close_code == 1000
