@@ -25,7 +25,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +40,13 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.embedded import ensure_postgres, ensure_redis  # noqa: E402
 from backend.identity.tokens import open_session  # noqa: E402
 from backend.models import (  # noqa: E402
-    Agent,
-    AgentVersion,
-    Deployment,
     Integration,
     Membership,
     Organization,
     User,
 )
 from backend.settings import Settings  # noqa: E402
+from tests.factories import add_deployed_agent  # noqa: E402
 
 SEND = "mutation($t: ID!, $c: String!) { sendMessage(input: {threadId: $t, content: $c}) { id status } }"
 START = "mutation($d: ID!) { startThread(input: {deploymentId: $d}) { id } }"
@@ -140,39 +138,9 @@ async def seed(settings: Settings, database_url: str, fake_url: str | None) -> S
                     "model": model,
                     "limits": {"max_steps": 10, "max_tokens": 50_000, "max_run_seconds": 120},
                 }
-                agent = Agent(
-                    id=uuid7(),
-                    organization_id=org.id,
-                    slug=f"bench-{name}",
-                    name=name,
-                    description="",
-                    config=config,
-                    created_by_id=user.id,
-                    tags=[],
+                _, deployment = await add_deployed_agent(
+                    s, org.id, user.id, config, slug=f"bench-{name}", name=name
                 )
-                s.add(agent)
-                await s.flush()
-                version = AgentVersion(
-                    id=uuid7(),
-                    agent_id=agent.id,
-                    number=1,
-                    config=config,
-                    config_hash="0" * 64,
-                    created_at=datetime.now(UTC),
-                    changelog="",
-                )
-                s.add(version)
-                await s.flush()
-                deployment = Deployment(
-                    id=uuid7(),
-                    agent_id=agent.id,
-                    organization_id=org.id,
-                    version_id=version.id,
-                    visibility="organization",
-                    deployed_at=datetime.now(UTC),
-                )
-                s.add(deployment)
-                await s.flush()
                 setup.deployments[name] = deployment.id
         return setup
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,8 +12,9 @@ from backend.authz import Actor
 from backend.db import transaction, uuid7
 from backend.integrations import service
 from backend.integrations.schemas import CreateIntegrationInput
-from backend.models import Agent, AgentVersion, Deployment, Integration, Membership, Organization, Run, User
+from backend.models import Agent, Deployment, Integration, Membership, Organization, Run, User
 from backend.settings import Settings
+from tests.factories import add_deployed_agent
 
 
 def actor_for(user: User) -> Actor:
@@ -92,38 +92,7 @@ async def agent_with_tools(
         "handoffs": [str(h) for h in handoffs or []],
     }
     async with transaction(sessions) as s:
-        agent = Agent(
-            id=uuid7(),
-            organization_id=org.id,
-            slug=slug or f"a-{uuid.uuid4().hex[:6]}",
-            name="Agent",
-            description="",
-            config=config,
-            created_by_id=owner.id,
-            tags=[],
-        )
-        s.add(agent)
-        await s.flush()
-        version = AgentVersion(
-            id=uuid7(),
-            agent_id=agent.id,
-            number=1,
-            config=config,
-            config_hash="0" * 64,
-            created_at=datetime.now(UTC),
-        )
-        s.add(version)
-        await s.flush()
-        deployment = Deployment(
-            id=uuid7(),
-            agent_id=agent.id,
-            organization_id=org.id,
-            version_id=version.id,
-            visibility="organization",
-            deployed_at=datetime.now(UTC),
-        )
-        s.add(deployment)
-    return agent, deployment
+        return await add_deployed_agent(s, org.id, owner.id, config, slug=slug)
 
 
 async def make_run(

@@ -10,7 +10,6 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from backend.models import Agent, AgentVersion, Deployment, Membership, Organiza
 from backend.resources import Resources, redis_settings
 from backend.runs import states
 from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
+from tests.factories import add_deployed_agent
 
 
 @dataclass
@@ -70,41 +70,9 @@ async def add_agent(
     config: dict[str, Any] | None = None,
     slug: str | None = None,
 ) -> tuple[Agent, Deployment]:
-    config = config or agent_config()
-    agent = Agent(
-        id=uuid7(),
-        organization_id=org.id,
-        slug=slug or f"a-{uuid.uuid4().hex[:8]}",
-        name="Echo",
-        description="Echoes",
-        config=config,
-        created_by_id=owner.id,
-        tags=[],
+    return await add_deployed_agent(
+        session, org.id, owner.id, config or agent_config(), slug=slug, name="Echo", description="Echoes"
     )
-    session.add(agent)
-    await session.flush()
-    version = AgentVersion(
-        id=uuid7(),
-        agent_id=agent.id,
-        number=1,
-        config=config,
-        config_hash="0" * 64,
-        created_at=datetime.now(UTC),
-        changelog="",
-    )
-    session.add(version)
-    await session.flush()
-    deployment = Deployment(
-        id=uuid7(),
-        agent_id=agent.id,
-        organization_id=org.id,
-        version_id=version.id,
-        visibility="organization",
-        deployed_at=datetime.now(UTC),
-    )
-    session.add(deployment)
-    await session.flush()
-    return agent, deployment
 
 
 async def make_world(resources: Resources, config: dict[str, Any] | None = None) -> World:
