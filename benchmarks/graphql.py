@@ -46,7 +46,8 @@ MARKETPLACE = """query($search: String, $sort: MarketplaceSort, $after: String) 
     totalCount facets { category count } pageInfo { hasNextPage endCursor }
     edges { cursor node { id deploymentId name description category tags icon examplePrompts
       organizationName organizationSlug usageCount deployedAt relevance } } } }"""
-SEARCH = "help with my travel budget"  # broad on purpose: "help" matches every seeded agent
+# Broad on purpose: "help" is in every seeded description, so all 10,000 agents are ranked.
+SEARCH = "help with my travel budget"
 DETAIL = """query($id: ID!) { agent(id: $id) { id slug name description category tags icon examplePrompts
   instructions model toolNames limits { maxSteps maxTokens maxRunSeconds } modelSettings { temperature }
   versions { id number changelog createdAt }
@@ -201,11 +202,8 @@ async def main(agents: int, requests: int, show_sql: bool = False) -> None:
                     cases = [
                         ("marketplace page (NEWEST)", MARKETPLACE, {"sort": "NEWEST"}),
                         ("marketplace page (MOST_USED)", MARKETPLACE, {"sort": "MOST_USED"}),
-                        (
-                            "marketplace search (RELEVANCE)",
-                            MARKETPLACE,
-                            {"search": SEARCH, "sort": "RELEVANCE"},
-                        ),
+                        ("search, broad (RELEVANCE)", MARKETPLACE, {"search": SEARCH}),
+                        ("search, selective (RELEVANCE)", MARKETPLACE, {"search": "overdue invoices"}),
                         ("agent detail", DETAIL, {"id": str(agent_id)}),
                     ]
                     for name, query, variables in cases:

@@ -73,15 +73,21 @@ def any_words(search: str) -> str:
     return " or ".join(_WORD.findall(search)) or search
 
 
+def _tsquery(text_: str) -> Any:
+    """The parsed query as an uncorrelated scalar subquery: evaluated once per execution. As a plain
+    call on a bound parameter it would be re-parsed for every row under a generic prepared plan."""
+    return select(func.websearch_to_tsquery(_ENGLISH, text_)).scalar_subquery()
+
+
 def rank_and_match(search: str) -> tuple[Any, ColumnElement[bool]]:
     """(rank, match). The rank is ``ts_rank_cd`` normalised to [0, 1) (flag 32), plus 1 for rows
     matching every word of a widened query: those come first, each group by cover density. One
     ``ts_rank_cd`` per row: it dominates the cost of a broad search."""
     widened = any_words(search)
-    some = func.websearch_to_tsquery(_ENGLISH, widened)
+    some = _tsquery(widened)
     rank: Any = func.ts_rank_cd(Agent.search, some, 32, type_=Float())
     if widened != search:
-        every = Agent.search.op("@@")(func.websearch_to_tsquery(_ENGLISH, search))
+        every = Agent.search.op("@@")(_tsquery(search))
         # Typed explicitly: the cursor's bound value must compare as a float, never an integer.
         rank = type_coerce(rank + case((every, 1), else_=0), Float())
     return rank, Agent.search.op("@@")(some)

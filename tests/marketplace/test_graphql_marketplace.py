@@ -57,7 +57,6 @@ async def test_marketplace_page_statement_budget_is_independent_of_page_size(
         assert len(body["data"]["marketplace"]["edges"]) == first
         counts[first] = len(statements)
     assert counts[1] == counts[20] == counts[100], counts
-    print("statements per marketplace page:", counts)
     assert counts[100] <= 5, counts
 
 

@@ -12,6 +12,10 @@ BLOCKING = ("serious", "critical")
 async def violations(page: Any) -> list[dict[str, Any]]:
     """Serious and critical axe violations of the page as it is now (WCAG 2.x A/AA and best practices)."""
     assert AXE.exists(), f"axe-core is missing ({AXE}): run ./frontend/setup.sh (npm ci in frontend/tools)"
+    # Toasts fade in and out; axe would measure the contrast of a half-transparent frame.
+    await page.wait_for_function(
+        "() => document.querySelectorAll('[data-sonner-toast]').length === 0", timeout=15_000
+    )
     if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     results = await page.evaluate(
