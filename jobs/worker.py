@@ -7,6 +7,7 @@ functions and cron jobs through ``FUNCTIONS`` and ``CRON_JOBS``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from arq.connections import RedisSettings
@@ -14,6 +15,7 @@ from arq.cron import CronJob
 
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources, redis_settings, resolve_urls
+from backend.runtime.providers import load_sdks
 from backend.settings import get_settings
 from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
 from jobs.schedules import CRON_JOBS as SCHEDULE_CRON_JOBS
@@ -33,6 +35,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_renderer, settings.log_level)
     urls: ServiceUrls | None = ctx.get("service_urls")
     ctx["resources"] = await open_resources(settings, urls)
+    # Provider SDKs load in the background: offline runs start at once, provider runs await them.
+    ctx["sdk_warmup"] = asyncio.create_task(load_sdks())
     log.info("worker.started")
 
 

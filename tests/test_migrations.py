@@ -60,3 +60,11 @@ async def test_audit_rows_cannot_be_updated_or_deleted(database_url: str) -> Non
         assert await conn.fetchval("SELECT count(*) FROM audit_events WHERE action = 'test'") == 1
     finally:
         await conn.close()
+
+
+def test_head_revision_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from backend.db.migrate import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config("")).get_current_head()

@@ -35,7 +35,7 @@ from backend.runtime.credentials import CredentialsError, resolve
 from backend.runtime.dbretry import retrying
 from backend.runtime.history import RunState, rebuild, window
 from backend.runtime.loop import Outcome, limits, run_attempt, run_spec
-from backend.runtime.providers import ModelConfigError, build_model
+from backend.runtime.providers import ModelConfigError, build_model, prepare
 from backend.runtime.toolsets import ReplayToolset, build_toolsets
 
 HISTORY_ROWS = 200
@@ -210,6 +210,7 @@ class RunExecution:
         self.checkpoints.persisted_tool_ids.update(state.tool_results)
         if run.attempt > 0:
             self.checkpoints.delta("", kind="reset")
+        await prepare(config.model)
         model = build_model(config.model, creds, timeout=self.settings.model_request_timeout)
         self._replays = [ReplayToolset(t, state.tool_results) for t in toolsets]
         agent = run_spec(model, config, list(self._replays))

@@ -4,25 +4,23 @@
 model integration of type ``openai``, ``anthropic`` or ``openai_compatible`` with its base URL).
 The SDK clients are created with ``max_retries=0``: retries of 429/5xx/timeouts are done by the
 executor, bounded and with backoff, from the last persisted step (never stacked on SDK retries).
-Clients are cached per process (one connection pool per endpoint and key). The SDKs are imported
-at module import (worker start): importing them lazily inside a run blocked the event loop for
-seconds, long enough for the run's lease to lapse.
+Clients are cached per process (one connection pool per endpoint and key). The SDKs take seconds
+to import, so they are imported in a thread (:func:`load_sdks`): the worker warms them up in the
+background at start, and a run on a provider model awaits them before building its model. Importing
+them on the event loop inside a run blocked it long enough for the run's lease to lapse; importing
+them at module import doubled the worker's start time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from collections import OrderedDict
+from types import SimpleNamespace
 from typing import Any
 
-from anthropic import AsyncAnthropic
-from openai import AsyncOpenAI
 from pydantic_ai.models import Model
-from pydantic_ai.models.anthropic import AnthropicModel
-from pydantic_ai.models.openai import OpenAIChatModel
-from pydantic_ai.providers.anthropic import AnthropicProvider
-from pydantic_ai.providers.openai import OpenAIProvider
-from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
 
 from backend.agents.schemas import parse_model
 from backend.runtime.credentials import ModelCredentials
@@ -31,6 +29,46 @@ from backend.runtime.offline import OfflineModel
 _OFFLINE = OfflineModel()  # stateless: one for the process
 _CLIENTS: OrderedDict[tuple[str, str, str, float], Any] = OrderedDict()
 _MAX_CLIENTS = 64
+
+
+_SDK = SimpleNamespace(loaded=False)
+_SDK_LOCK = threading.Lock()
+
+
+def _import_sdks() -> None:
+    with _SDK_LOCK:
+        if _SDK.loaded:
+            return
+        from anthropic import AsyncAnthropic
+        from openai import AsyncOpenAI
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+        from pydantic_ai.providers.openai import OpenAIProvider
+        from pydantic_ai.providers.openai_compatible import OpenAICompatibleProvider
+
+        _SDK.__dict__.update(
+            AsyncAnthropic=AsyncAnthropic,
+            AsyncOpenAI=AsyncOpenAI,
+            AnthropicModel=AnthropicModel,
+            OpenAIChatModel=OpenAIChatModel,
+            AnthropicProvider=AnthropicProvider,
+            OpenAIProvider=OpenAIProvider,
+            OpenAICompatibleProvider=OpenAICompatibleProvider,
+            loaded=True,
+        )
+
+
+async def load_sdks() -> None:
+    """Imports the provider SDKs without blocking the event loop (idempotent)."""
+    if not _SDK.loaded:
+        await asyncio.to_thread(_import_sdks)
+
+
+async def prepare(model: str) -> None:
+    """Everything :func:`build_model` needs for ``model`` is imported after this."""
+    if parse_model(model).provider != "offline":
+        await load_sdks()
 
 
 class ModelConfigError(Exception):
@@ -57,7 +95,7 @@ def _openai_client(base_url: str | None, api_key: str | None, timeout: float) ->
         base_url,
         api_key,
         timeout,
-        lambda: AsyncOpenAI(
+        lambda: _SDK.AsyncOpenAI(
             api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=timeout
         ),
     )
@@ -69,7 +107,7 @@ def _anthropic_client(base_url: str | None, api_key: str | None, timeout: float)
         base_url,
         api_key,
         timeout,
-        lambda: AsyncAnthropic(
+        lambda: _SDK.AsyncAnthropic(
             api_key=api_key or "not-needed", base_url=base_url, max_retries=0, timeout=timeout
         ),
     )
@@ -81,15 +119,16 @@ def build_model(model: str, creds: ModelCredentials | None, *, timeout: float) -
         return _OFFLINE
     if creds is None:
         raise ModelConfigError(f"no credentials for model {model!r}")
+    _import_sdks()  # a no-op once prepare() ran
     name = ref.name or creds.model
     if not name:
         raise ModelConfigError(f"model {model!r} names no model and its integration has no default model")
     if creds.kind == "anthropic":
         client = _anthropic_client(creds.base_url, creds.api_key, timeout)
-        return AnthropicModel(name, provider=AnthropicProvider(anthropic_client=client))
+        return _SDK.AnthropicModel(name, provider=_SDK.AnthropicProvider(anthropic_client=client))
     client = _openai_client(creds.base_url, creds.api_key, timeout)
     if creds.kind == "openai_compatible":
-        return OpenAIChatModel(
-            name, provider=OpenAICompatibleProvider("openai-compatible", openai_client=client)
+        return _SDK.OpenAIChatModel(
+            name, provider=_SDK.OpenAICompatibleProvider("openai-compatible", openai_client=client)
         )
-    return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
+    return _SDK.OpenAIChatModel(name, provider=_SDK.OpenAIProvider(openai_client=client))
