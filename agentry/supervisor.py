@@ -22,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from backend.resources import ServiceUrls, resolve_urls
+from backend.embedded.urls import ServiceUrls, resolve_urls
 from backend.settings import Settings
 
 GRACE_S = 20.0

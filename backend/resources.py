@@ -6,7 +6,7 @@ joined, when another process of the same data dir started it already).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
@@ -17,36 +17,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.db import create_engine, create_sessionmaker
-from backend.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_postgres, ensure_redis
+from backend.embedded.urls import ServiceUrls, resolve_urls
 from backend.settings import Settings
 
-
-@dataclass
-class ServiceUrls:
-    database_url: str
-    redis_url: str
-    embedded: list[EmbeddedPostgres | EmbeddedRedis] = field(default_factory=list)
-
-    def stop_started(self) -> None:
-        """Stop the embedded services this process started (others only joined them)."""
-        for service in reversed(self.embedded):
-            if service.started:
-                service.stop()
-
-
-def resolve_urls(settings: Settings) -> ServiceUrls:
-    embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
-    database_url = settings.database_url
-    if not database_url:
-        pg = ensure_postgres(settings.resolved_data_dir)
-        embedded.append(pg)
-        database_url = pg.url()
-    redis_url = settings.redis_url
-    if not redis_url:
-        rd = ensure_redis(settings.resolved_data_dir)
-        embedded.append(rd)
-        redis_url = rd.url()
-    return ServiceUrls(database_url, redis_url, embedded)
+__all__ = ["Resources", "ServiceUrls", "open_resources", "redis_settings", "resolve_urls"]
 
 
 def _retry() -> Retry:
