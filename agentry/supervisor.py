@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backend.embedded.urls import ServiceUrls, resolve_urls
+from backend.schema_version import database_state, head_revision
 from backend.settings import Settings
 
 GRACE_S = 20.0
@@ -91,15 +92,20 @@ class Supervisor:
         self.console.print(f"\n[yellow]Received {signal.Signals(signum).name}, stopping...[/yellow]")
 
     def _prepare(self, urls: ServiceUrls) -> None:
-        from backend.db.migrate import upgrade
-        from backend.demo import seed_demo
+        # A warm start has nothing to migrate or seed: find out without importing either.
+        revision, has_users = asyncio.run(database_state(urls.database_url))
+        if revision != head_revision():
+            from backend.db.migrate import upgrade
 
-        with self.console.status("Applying migrations"):
-            upgrade(urls.database_url)
-        with self.console.status("Checking demo data"):
-            created = asyncio.run(seed_demo(self.settings, urls))
-        if created:
-            self.console.print("[green]Demo data created.[/green]")
+            with self.console.status("Applying migrations"):
+                upgrade(urls.database_url)
+        if not has_users:
+            from backend.demo import seed_demo
+
+            with self.console.status("Creating demo data"):
+                created = asyncio.run(seed_demo(self.settings, urls))
+            if created:
+                self.console.print("[green]Demo data created.[/green]")
         if self.web:
             from agentry import web as web_tier
 

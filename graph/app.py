@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.db.migrate import head_revision
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources
+from backend.schema_version import head_revision
 from backend.settings import Settings, get_settings
 from graph.request_id import RequestIdMiddleware
 from graph.schema import build_schema

@@ -1,23 +1,22 @@
 """Programmatic Alembic: used by ``agentry migrate``, ``agentry up`` and the tests.
 
-Alembic is imported inside the functions: the API only needs :func:`head_revision` (for
-``/readyz``), and importing Alembic would add most of a second to its start.
+Alembic is imported inside the functions: importing it costs most of a second, and most
+starts have nothing to migrate (see :mod:`backend.schema_version`).
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from backend.schema_version import head_revision
+
+__all__ = ["alembic_config", "check", "downgrade", "head_revision", "upgrade"]
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSIONS = ROOT / "migrations" / "versions"
-_REVISION = re.compile(r"^revision(?::\s*str)?\s*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
-_DOWN = re.compile(r"^down_revision[^=]*=\s*['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
 def alembic_config(url: str) -> Config:
@@ -27,22 +26,6 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes["url"] = url
     return cfg
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest revision in ``migrations/versions`` (the one no other revision follows)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in VERSIONS.glob("*.py"):
-        text = path.read_text()
-        if match := _REVISION.search(text):
-            revisions.add(match.group(1))
-        parents.update(_DOWN.findall(text))
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"expected one migration head, found {sorted(heads)}")
-    return heads.pop()
 
 
 def upgrade(url: str, revision: str = "head") -> None:
