@@ -49,6 +49,17 @@ async def get_organization(session: AsyncSession, organization_id: uuid.UUID) ->
     return org
 
 
+async def organization_by_slug(session: AsyncSession, actor: Actor, slug: str) -> Organization:
+    """An organisation the actor may read; outsiders get NotFound, never a hint that it exists."""
+    if not actor.authenticated:
+        raise Unauthenticated("Sign in to continue")
+    org = (await session.scalars(repo.by_slug(slug.strip().lower()))).first()
+    if org is None:
+        raise NotFound("No such organization")
+    await authorize(session, actor, "read", org)
+    return org
+
+
 async def create_organization(session: AsyncSession, actor: Actor, *, name: str, slug: str) -> Organization:
     if actor.kind != "user" or actor.user_id is None:
         raise Unauthenticated("Sign in as a user to create an organization")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from backend.authz import authorize
-from backend.errors import NotFound, Unauthenticated
-from backend.orgs import repository as repo
+from backend.orgs import service as orgs
 from graph.context import Info
 from graph.orgs.types import Organization
 
@@ -15,12 +13,6 @@ from graph.orgs.types import Organization
 class OrgQueries:
     @strawberry.field(description="An organisation you belong to, by slug.")
     async def organization(self, info: Info, slug: str) -> Organization | None:
-        actor = info.context.actor
-        if not actor.authenticated:
-            raise Unauthenticated("Sign in to continue")
         async with info.context.resources.sessions() as session:
-            row = (await session.scalars(repo.by_slug(slug.strip().lower()))).first()
-            if row is None:
-                raise NotFound("No such organization")
-            await authorize(session, actor, "read", row)
+            row = await orgs.organization_by_slug(session, info.context.actor, slug)
         return Organization.from_row(row)
