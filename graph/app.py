@@ -19,6 +19,7 @@ from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources
 from backend.schema_version import head_revision
 from backend.settings import Settings, get_settings
+from backend.webhooks.schemas import MAX_BODY_BYTES as WEBHOOK_MAX_BODY_BYTES
 from graph.request_id import RequestIdMiddleware
 from graph.schema import build_schema
 from graph.view import AgentryGraphQL
@@ -29,36 +30,61 @@ HTTP_REQUESTS = Counter("agentry_http_requests_total", "HTTP requests", ["route"
 HTTP_LATENCY = Histogram("agentry_http_request_seconds", "HTTP request latency", ["route"])
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies over ``limit`` bytes with 413 before they are parsed."""
+class _BodyTooLarge(Exception):
+    pass
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over the limit with 413, declared or streamed, before they are parsed.
+
+    ``path_limits`` sets smaller limits under path prefixes (inbound webhooks take 64 KiB).
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.path_limits = path_limits or {}
+
+    def _limit_for(self, path: str) -> int:
+        return next((n for prefix, n in self.path_limits.items() if path.startswith(prefix)), self.limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_for(scope.get("path", ""))
+        too_large = JSONResponse(
+            {"errors": [{"message": "Request body too large", "extensions": {"code": "BAD_USER_INPUT"}}]},
+            status_code=413,
+        )
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await JSONResponse(
-                {"errors": [{"message": "Request body too large", "extensions": {"code": "BAD_USER_INPUT"}}]},
-                status_code=413,
-            )(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await too_large(scope, receive, send)
             return
         seen = 0
+        started = False
 
         async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise ValueError("request body too large")
+                if seen > limit:
+                    raise _BodyTooLarge
             return message
 
-        await self.app(scope, limited, send)
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracking)
+        except _BodyTooLarge:
+            if not started:
+                await too_large(scope, receive, send)
 
 
 class MetricsMiddleware:
@@ -154,7 +180,7 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MetricsMiddleware),
-            Middleware(BodyLimitMiddleware),
+            Middleware(BodyLimitMiddleware, path_limits={"/hooks/": WEBHOOK_MAX_BODY_BYTES}),
         ],
     )
 

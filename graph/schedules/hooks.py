@@ -1,8 +1,9 @@
 """``POST /hooks/{token}``: an inbound webhook starts a run and answers ``202 {"runId": ...}``.
 
-Order of checks (cheapest and least revealing first): body size (413) -> token (404 for unknown and revoked
-alike) -> per-trigger rate limit (429) -> JSON (400) -> creator still allowed (403) / deployment live (409)
--> run input acceptable (400). The run row is committed before it is enqueued.
+Order of checks (cheapest and least revealing first): body size (413, BodyLimitMiddleware in
+graph/app.py) -> token (404 for unknown and revoked alike) -> per-trigger rate limit (429) -> JSON (400)
+-> creator still allowed (403) / deployment live (409) -> run input acceptable (400). The run row is
+committed before it is enqueued.
 """
 
 from __future__ import annotations
@@ -22,26 +23,12 @@ from backend.resources import Resources
 from backend.runs.dispatch import unit_of_work
 from backend.webhooks import ratelimit
 from backend.webhooks import service as webhooks
-from backend.webhooks.schemas import DEFAULT_RATE_PER_MINUTE, MAX_BODY_BYTES
+from backend.webhooks.schemas import DEFAULT_RATE_PER_MINUTE
 from graph.request_id import current_request_id
 
 
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers or None)
-
-
-async def _body(request: Request) -> bytes | None:
-    """The body, or None as soon as it exceeds the limit (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _parse(body: bytes) -> tuple[bool, Any]:
@@ -53,9 +40,7 @@ def _parse(body: bytes) -> tuple[bool, Any]:
 
 async def hook(request: Request) -> JSONResponse:
     resources: Resources = request.app.state.resources
-    body = await _body(request)
-    if body is None:
-        return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
+    body = await request.body()  # size-limited by BodyLimitMiddleware (413)
     async with resources.sessions() as session:
         trigger = await webhooks.find_active(session, request.path_params["token"])
     if trigger is None:
