@@ -41,6 +41,8 @@ def api() -> None:
             port=settings.api_port,
             log_level="warning",
             ws="websockets-sansio",
+            # Run events are small JSON frames: compressing each costs more CPU than it saves bytes.
+            ws_per_message_deflate=False,
             timeout_graceful_shutdown=10,
             lifespan="on",
         )
@@ -51,9 +53,8 @@ def api() -> None:
 @app.command()
 def worker() -> None:
     """Run an Arq worker: agent runs, schedule ticks, sweeper and maintenance jobs."""
-    from arq.worker import Worker
-
     from backend.resources import resolve_urls
+    from jobs.waking import WakingWorker
     from jobs.worker import worker_settings
 
     settings = get_settings()
@@ -65,7 +66,7 @@ def worker() -> None:
     except ImportError:
         pass
     try:
-        Worker(**worker_settings(urls)).run()
+        WakingWorker(**worker_settings(urls)).run()
     finally:
         urls.stop_started()
 

@@ -7,6 +7,7 @@ joined, when another process of the same data dir started it already).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
@@ -16,9 +17,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend.authz.changes import watch_engine
 from backend.db import create_engine, create_sessionmaker
 from backend.embedded.urls import ServiceUrls, resolve_urls
 from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from backend.identity.authcache import AuthCache
 
 __all__ = ["Resources", "ServiceUrls", "open_resources", "redis_settings", "resolve_urls"]
 
@@ -48,6 +53,7 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     arq: ArqRedis
+    auth_cache: AuthCache | None = None  # API processes only (graph.app's lifespan)
 
     async def close(self) -> None:
         await self.arq.aclose()
@@ -66,4 +72,5 @@ async def open_resources(settings: Settings, urls: ServiceUrls | None = None) ->
         retry_on_error=list(_RETRY_ON),
     )
     arq = await create_pool(redis_settings(urls.redis_url))
+    watch_engine(engine)
     return Resources(settings, urls, engine, create_sessionmaker(engine), redis, arq)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     session_idle_minutes: int = 60 * 24 * 7
     session_absolute_days: int = 30
+    # API processes reuse an authenticated token's actor for this long (0: never); any change to
+    # credentials or roles voids it at once (backend/identity/authcache.py).
+    auth_cache_seconds: float = 5.0
     cors_origins: str = ""
 
     @property

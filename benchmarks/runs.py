@@ -298,8 +298,9 @@ async def bench(
     await asyncio.gather(*[c.open() for c in clients])
     deployment = setup.deployments[model]
     text = "hello benchmark"
-    warm = [await threads_for(clients[0], deployment, 2) for _ in range(5)]
-    await load(clients[:5], warm, 50, text)  # warm-up (imports, pools, caches)
+    warmers = clients[:5]
+    warm = [await threads_for(clients[0], deployment, 2) for _ in warmers]
+    await load(warmers, warm, 50, text)  # warm-up (imports, pools, caches)
     serial = max(100, runs // 3)
     one = [await threads_for(clients[0], deployment, serial // RUNS_PER_THREAD + 1)]
     out = [await phase(f"{model} c=1", procs, clients[:1], one, serial, text)]

@@ -20,6 +20,7 @@ from arq.connections import create_pool
 
 from backend.embedded import ensure_postgres, ensure_redis
 from backend.resources import redis_settings
+from backend.wakeup import wake
 
 SAMPLES = 300
 
@@ -34,6 +35,7 @@ async def measure(redis_url: str) -> list[float]:
         for _ in range(SAMPLES):
             job = await pool.enqueue_job("ping")
             assert job is not None
+            await wake(pool)
             await job.result(timeout=10, poll_delay=0.002)
             info = await job.result_info()
             assert info is not None

@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.authz.changes import ChangeListener
+from backend.identity.authcache import AuthCache
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources
 from backend.schema_version import head_revision
@@ -124,12 +126,16 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(settings.log_renderer, settings.log_level)
         resources = await open_resources(settings, urls)
+        listener = ChangeListener(resources.urls.database_url)
+        await listener.start()
+        resources.auth_cache = AuthCache(listener, settings.auth_cache_seconds)
         state["resources"] = resources
         app.state.resources = resources
         log.info("api.started", url=settings.api_url)
         try:
             yield
         finally:
+            await listener.stop()
             await resources.close()
 
     def resources() -> Resources:

@@ -1,8 +1,8 @@
 """Arq worker settings: the task registry and latency tuning.
 
-Arq's default 0.5 s poll delay adds ~250 ms to every run on average; we poll every
-5 ms instead (a cheap ZRANGEBYSCORE on an idle queue). Domain modules contribute
-functions and cron jobs through ``FUNCTIONS`` and ``CRON_JOBS``.
+The worker is :class:`jobs.waking.WakingWorker`: it starts a job as soon as its enqueuer
+publishes a wake-up (a few milliseconds), and otherwise polls every ``IDLE_POLL_S``. Domain
+modules contribute functions and cron jobs through ``FUNCTIONS`` and ``CRON_JOBS``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from backend.runtime.providers import load_sdks
 from backend.settings import get_settings
 from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
 from jobs.schedules import CRON_JOBS as SCHEDULE_CRON_JOBS
+from jobs.waking import IDLE_POLL_S
 
-POLL_DELAY_S = 0.005
 FUNCTIONS: list[Any] = [*RUN_FUNCTIONS]
 CRON_JOBS: list[CronJob] = [*RUN_CRON_JOBS, *SCHEDULE_CRON_JOBS]
 
@@ -48,7 +48,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def worker_settings(urls: ServiceUrls | None = None) -> dict[str, Any]:
-    """Keyword arguments for :class:`arq.Worker`."""
+    """Keyword arguments for :class:`jobs.waking.WakingWorker` (an :class:`arq.Worker`)."""
     settings = get_settings()
     urls = urls or resolve_urls(settings)
     rs: RedisSettings = redis_settings(urls.redis_url)
@@ -58,13 +58,12 @@ def worker_settings(urls: ServiceUrls | None = None) -> dict[str, Any]:
         "redis_settings": rs,
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "poll_delay": POLL_DELAY_S,
+        "poll_delay": IDLE_POLL_S,
         "max_jobs": settings.worker_concurrency,
         "job_timeout": 3600,
         "keep_result": 60,
         "handle_signals": True,
         "ctx": {"service_urls": urls},
-        "allow_abort_jobs": True,
         # On SIGTERM, running jobs get this long to finish; leases cover anything cut off.
         "job_completion_wait": 15,
     }

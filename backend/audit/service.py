@@ -1,8 +1,12 @@
 """Writing audit events: in the caller's transaction (``record``) or in their own (denials).
 
 Appends to one organisation's chain are serialised by a row lock on its ``audit_chain_heads``
-row, taken with ``SELECT ... FOR UPDATE`` and held until the caller's transaction ends; the
-head row is created on first use with ``INSERT ... ON CONFLICT DO NOTHING``.
+row, held until the caller's transaction ends; the head row is created on first use with
+``INSERT ... ON CONFLICT DO NOTHING``. An append is ONE statement (:data:`_APPEND`): it locks
+the head, advances it and inserts the event, with PostgreSQL computing the hash over the same
+canonical JSON the verifier rebuilds (:mod:`backend.audit.chain`), split around ``seq``, which
+only the locked head knows. One round trip instead of three matters: every mutation audits,
+and the lock is held for the rest of the caller's transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.audit.chain import GENESIS, NIL_CHAIN, event_hash
+from backend.audit.chain import GENESIS, NIL_CHAIN, canonical
 from backend.authz.actor import Actor
 from backend.db import utcnow, uuid7
 from backend.logging import log
@@ -54,20 +58,46 @@ def _cut(value: str | None, size: int) -> str | None:
     return value[:size] if value else value
 
 
-async def _lock_head(session: AsyncSession, chain: uuid.UUID) -> tuple[int, str]:
-    lock = select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(AuditChainHead.chain == chain)
-    row = (await session.execute(lock.with_for_update())).first()
-    if row is None:
+_SEQ_MARK = -7_340_032_071  # stands in for seq in the canonical JSON, then split out
+_APPEND = text("""
+WITH head AS (
+  SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain = :chain FOR UPDATE
+), moved AS (
+  UPDATE audit_chain_heads AS h
+     SET last_seq = head.last_seq + 1,
+         last_hash = encode(sha256(convert_to(
+           head.last_hash || :before || CAST(head.last_seq + 1 AS text) || :after, 'UTF8')), 'hex')
+    FROM head
+   WHERE h.chain = :chain
+  RETURNING h.last_seq AS seq, h.last_hash AS hash, head.last_hash AS prev_hash
+)
+INSERT INTO audit_events (id, chain, seq, at, organization_id, actor_type, actor_id, action, resource_type,
+                          resource_id, outcome, client_addr, user_agent, request_id, summary, prev_hash, hash)
+SELECT :id, :chain, moved.seq, :at, :organization_id, :actor_type, :actor_id, :action, :resource_type,
+       :resource_id, :outcome, :client_addr, :user_agent, :request_id, CAST(:summary AS jsonb),
+       moved.prev_hash, moved.hash
+  FROM moved
+RETURNING seq, prev_hash, hash
+""")
+
+
+async def _append(session: AsyncSession, fields: dict[str, Any]) -> tuple[int, str, str]:
+    """Lock the chain's head, advance it and insert the event: ``(seq, prev_hash, hash)``."""
+    before, mark, after = canonical({**fields, "seq": _SEQ_MARK}).partition(f'"seq":{_SEQ_MARK}')
+    assert mark, "canonical JSON must contain the seq mark"
+    params = {**fields, "summary": json.dumps(fields["summary"]), "before": before + '"seq":', "after": after}
+    row = (await session.execute(_APPEND, params)).first()
+    if row is None:  # the chain's first event: create its head, then append
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         await session.execute(
             pg_insert(AuditChainHead)
-            .values(chain=chain, last_seq=0, last_hash=GENESIS)
+            .values(chain=fields["chain"], last_seq=0, last_hash=GENESIS)
             .on_conflict_do_nothing(index_elements=["chain"])
         )
-        row = (await session.execute(lock.with_for_update())).one()
-    session.info.setdefault(_LOCKED, set()).add(chain)
-    return int(row[0]), str(row[1])
+        row = (await session.execute(_APPEND, params)).one()
+    session.info.setdefault(_LOCKED, set()).add(fields["chain"])
+    return int(row[0]), str(row[1]), str(row[2])
 
 
 async def record(
@@ -86,11 +116,9 @@ async def record(
     If this write fails, the caller's transaction fails with it: no unaudited change.
     """
     chain = organization_id or NIL_CHAIN
-    last_seq, last_hash = await _lock_head(session, chain)
     fields: dict[str, Any] = {
         "id": uuid7(),
         "chain": chain,
-        "seq": last_seq + 1,
         "at": utcnow(),
         "organization_id": organization_id,
         "actor_type": actor.kind,
@@ -110,14 +138,8 @@ async def record(
             "onBehalfOf": str(actor.user_id),
             "runId": str(actor.run_id),
         }
-    digest = event_hash(last_hash, fields)
-    await session.execute(insert(AuditEvent).values(**fields, prev_hash=last_hash, hash=digest))
-    await session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.chain == chain)
-        .values(last_seq=fields["seq"], last_hash=digest)
-    )
-    return AuditEvent(**fields, prev_hash=last_hash, hash=digest)
+    seq, prev_hash, digest = await _append(session, fields)
+    return AuditEvent(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
 
 
 def _engine(session: AsyncSession) -> AsyncEngine:

@@ -1,6 +1,6 @@
 """Authorisation: the one choke point. Rules live in ``policies/*.polar`` only.
 
-See /work/notes/authz-ready.md and docs/security.md for the access model.
+See docs/security.md for the access model.
 """
 
 from backend.authz.actor import AGENT_RUN_SCOPES, Actor

@@ -23,6 +23,7 @@ from backend.models import Agent, AgentGrant, Deployment, Membership
 
 CACHE_SECONDS = 5.0
 _CACHE_ATTR = "_authz_principal"
+_generation = 0
 
 
 @dataclass
@@ -110,6 +111,35 @@ async def load_principal(session: AsyncSession, actor: Actor) -> Principal:
 def forget(actor: Actor) -> None:
     """Drop the cached principal (call after changing the actor's own memberships or grants)."""
     actor.__dict__.pop(_CACHE_ATTR, None)
+    changed()
+
+
+def changed() -> None:
+    """Something a principal is built from changed: principals cached across requests are void."""
+    global _generation
+    _generation += 1
+
+
+def generation() -> int:
+    """Bumped by :func:`changed`; caches keep the value they loaded at and compare."""
+    return _generation
+
+
+def cached_principal(actor: Actor) -> tuple[float, Principal] | None:
+    """``(loaded at, principal)`` if this actor's principal is loaded and still fresh."""
+    cached = actor.__dict__.get(_CACHE_ATTR)
+    if cached is None or time.monotonic() - cached[0] >= CACHE_SECONDS or not cached[1].done():
+        return None
+    if cached[1].exception() is not None:
+        return None
+    return cached[0], cached[1].result()
+
+
+def attach(actor: Actor, principal: Principal, loaded_at: float) -> None:
+    """Give a new actor an already loaded principal (it still expires ``CACHE_SECONDS`` after loading)."""
+    future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+    future.set_result(principal)
+    object.__setattr__(actor, _CACHE_ATTR, (loaded_at, future))
 
 
 async def _load_roles(session: AsyncSession, actor: Actor, principal: Principal) -> None:

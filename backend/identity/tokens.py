@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import Actor, load_principal
+from backend.authz.principal import generation
 from backend.db import utcnow
 from backend.errors import Unauthenticated
 from backend.identity import repository as repo
@@ -84,16 +86,32 @@ async def resolve_token(
     """The Actor behind a bearer token; ``Unauthenticated`` for unknown, expired or revoked ones."""
     if len(token) > 200:
         raise Unauthenticated(INVALID)
+    key = digest(token)
+    cache = resources.auth_cache
+    if cache is not None:
+        hit = cache.get(key, client_addr=client_addr, user_agent=user_agent, request_id=request_id)
+        if hit is not None:
+            return hit
+    loaded_generation, loaded_at = generation(), time.monotonic()
     async with resources.sessions() as session:
         if token.startswith(KEY_PREFIX):
-            actor = await _resolve_key(session, token, client_addr, user_agent, request_id)
+            actor, valid_until = await _resolve_key(session, token, client_addr, user_agent, request_id)
         else:
-            actor = await _resolve_session(
+            actor, valid_until = await _resolve_session(
                 session, resources.settings, token, client_addr, user_agent, request_id
             )
         # Nearly every operation authorises: load the roles now, on the connection we hold.
-        await load_principal(session, actor)
-        return actor
+        principal = await load_principal(session, actor)
+    if cache is not None:
+        cache.put(
+            key,
+            actor,
+            principal,
+            loaded_at=loaded_at,
+            loaded_generation=loaded_generation,
+            valid_until=valid_until,
+        )
+    return actor
 
 
 async def _resolve_session(
@@ -103,7 +121,7 @@ async def _resolve_session(
     addr: str | None,
     agent: str | None,
     rid: str | None,
-) -> Actor:
+) -> tuple[Actor, datetime]:
     found = (await session.execute(repo.session_with_user(digest(token)))).first()
     now = utcnow()
     if found is None or not _session_live(found[0], now, settings) or found[1].disabled_at is not None:
@@ -112,14 +130,19 @@ async def _resolve_session(
     if now - row.last_seen_at > TOUCH_EVERY:
         await session.execute(update(Session).where(Session.id == row.id).values(last_seen_at=now))
         await session.commit()
-    return Actor(
+        last_seen = now
+    else:
+        last_seen = row.last_seen_at
+    idle_until = last_seen + timedelta(minutes=settings.session_idle_minutes)
+    actor = Actor(
         kind="user", user_id=user.id, session_id=row.id, client_addr=addr, user_agent=agent, request_id=rid
     )
+    return actor, min(row.expires_at, idle_until)
 
 
 async def _resolve_key(
     session: AsyncSession, token: str, addr: str | None, agent: str | None, rid: str | None
-) -> Actor:
+) -> tuple[Actor, datetime | None]:
     prefix = token[:PREFIX_LENGTH]  # the secret part may itself contain "_"
     well_formed = len(token) > PREFIX_LENGTH + 1 and token[PREFIX_LENGTH] == "_"
     found = (await session.execute(repo.api_key_with_user(prefix))).first() if well_formed else None
@@ -137,7 +160,7 @@ async def _resolve_key(
     if key.last_used_at is None or now - key.last_used_at > KEY_TOUCH_EVERY:
         await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         await session.commit()
-    return Actor(
+    actor = Actor(
         kind="api_key",
         user_id=key.user_id,
         api_key_id=key.id,
@@ -147,6 +170,7 @@ async def _resolve_key(
         user_agent=agent,
         request_id=rid,
     )
+    return actor, key.expires_at
 
 
 def session_id_of(actor: Actor) -> uuid.UUID:

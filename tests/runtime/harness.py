@@ -23,6 +23,7 @@ from backend.models import Agent, AgentVersion, Deployment, Membership, Organiza
 from backend.resources import Resources, redis_settings
 from backend.runs import states
 from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
+from jobs.waking import WakingWorker
 from tests.factories import add_deployed_agent
 
 
@@ -101,13 +102,12 @@ async def make_world(resources: Resources, config: dict[str, Any] | None = None)
 
 def make_worker(resources: Resources, *, cron: bool = True, max_jobs: int = 20) -> Worker:
     assert resources.settings.redis_url
-    return Worker(
+    return WakingWorker(
         functions=list(RUN_FUNCTIONS),
         cron_jobs=list(RUN_CRON_JOBS) if cron else [],
         redis_settings=redis_settings(resources.settings.redis_url),
         ctx={"resources": resources},
         burst=False,
-        poll_delay=0.005,
         handle_signals=False,
         max_jobs=max_jobs,
         keep_result=60,
