@@ -1,10 +1,11 @@
 from backend.db.base import Base, IdMixin, TimestampMixin, utcnow, uuid7
-from backend.db.engine import create_engine, create_sessionmaker, to_async_url, transaction
+from backend.db.engine import autocommit, create_engine, create_sessionmaker, to_async_url, transaction
 
 __all__ = [
     "Base",
     "IdMixin",
     "TimestampMixin",
+    "autocommit",
     "create_engine",
     "create_sessionmaker",
     "to_async_url",

@@ -54,6 +54,21 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement commits on its own: no BEGIN, COMMIT or ROLLBACK.
+
+    For reads that need no snapshot across statements, and for writes that are ONE statement
+    (the run hot path's data-modifying CTEs). asyncpg's autocommit is client-side, so switching
+    to it costs nothing, and a one-statement unit of work takes one round trip instead of three.
+    Several writes that must succeed or fail together belong in :func:`transaction`.
+    """
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=conn, expire_on_commit=False, autoflush=False) as session:
+            yield session
+
+
+@asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One unit of work: commit on success, roll back on any exception."""
     async with factory() as session, session.begin():

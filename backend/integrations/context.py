@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from backend.authz import Actor
 from backend.integrations.access import audit, audit_denial
@@ -22,7 +22,10 @@ MIN_SECRET_LENGTH = 4
 
 
 def sessions_of(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(session.bind, expire_on_commit=False, autoflush=False)
+    """Sessions of their own (own connection, own transaction) on the engine behind ``session``."""
+    bind = session.bind
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def make_guard(

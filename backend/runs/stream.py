@@ -3,7 +3,7 @@
 Order of operations is what makes it gap-free and duplicate-free:
 
 1. SUBSCRIBE to ``run:{id}`` and wait for Redis to confirm (pub/sub drops what was published earlier);
-2. replay persisted events with ``seq > afterSeq`` from PostgreSQL;
+2. authorise, and replay persisted events with ``seq > afterSeq`` from PostgreSQL;
 3. yield live events whose ``(seq, sub)`` is greater than the last one yielded.
 
 An event both replayed and received live is yielded once; one published between the commit and the
@@ -20,8 +20,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import Actor, authorize, is_allowed
+from backend.db import autocommit
 from backend.errors import NotFound
 from backend.events import channel, hub_for
 from backend.events.hub import RESYNC
@@ -34,14 +36,28 @@ IDLE_POLL_S = 2.0
 REAUTHORIZE_S = 30.0
 
 
-async def _check(resources: Resources, actor: Actor, run_id: uuid.UUID) -> bool:
+async def _authorized(session: AsyncSession, actor: Actor, run_id: uuid.UUID) -> bool:
     """Authorise ``read`` (raises NotFound/Forbidden); returns whether the viewer may see traces."""
-    async with resources.sessions() as session:
-        run = (await session.scalars(select(Run).where(Run.id == run_id))).first()
-        if run is None:
-            raise NotFound("No such run")
-        await authorize(session, actor, "read", run)
-        return await is_allowed(session, actor, "read_trace", run)
+    run = (await session.scalars(select(Run).where(Run.id == run_id))).first()
+    if run is None:
+        raise NotFound("No such run")
+    await authorize(session, actor, "read", run)
+    return await is_allowed(session, actor, "read_trace", run)
+
+
+async def _check(resources: Resources, actor: Actor, run_id: uuid.UUID) -> bool:
+    async with autocommit(resources.engine) as session:
+        return await _authorized(session, actor, run_id)
+
+
+async def _open(
+    resources: Resources, actor: Actor, run_id: uuid.UUID, after_seq: int
+) -> tuple[bool, list[dict[str, Any]]]:
+    """The first check and replay on one connection, without a transaction (two round trips)."""
+    async with autocommit(resources.engine) as session:
+        trace = await _authorized(session, actor, run_id)
+        rows = await session.scalars(repo.events_after(run_id, after_seq, limit=10_000))
+        return trace, [ledger.row_to_wire(row) for row in rows]
 
 
 def redact(event: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +68,7 @@ def redact(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _replay(resources: Resources, run_id: uuid.UUID, after_seq: int) -> list[dict[str, Any]]:
-    async with resources.sessions() as session:
+    async with autocommit(resources.engine) as session:
         rows = await session.scalars(repo.events_after(run_id, after_seq, limit=10_000))
         return [ledger.row_to_wire(row) for row in rows]
 
@@ -60,14 +76,14 @@ async def _replay(resources: Resources, run_id: uuid.UUID, after_seq: int) -> li
 async def run_events(
     resources: Resources, actor: Actor, run_id: uuid.UUID, after_seq: int = 0
 ) -> AsyncIterator[dict[str, Any]]:
-    trace = await _check(resources, actor, run_id)
-    view = (lambda e: e) if trace else redact
+    # Subscribe first: pub/sub drops what is published before; a refused check closes it again.
     sub = await hub_for(resources.redis).subscribe(channel(run_id))
     loop = asyncio.get_running_loop()
     checked_at = loop.time()
     last: tuple[int, int] = (max(after_seq, 0), 0)
     try:
-        pending = await _replay(resources, run_id, last[0])
+        trace, pending = await _open(resources, actor, run_id, last[0])
+        view = (lambda e: e) if trace else redact
         while True:
             for event in pending:
                 key = (event["seq"], event.get("sub", 0))

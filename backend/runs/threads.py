@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.deployments import count_use
@@ -102,18 +103,33 @@ async def get_thread(
 
 
 async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
-    """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit."""
-    thread = await get_thread(session, actor, thread_id, "write")
-    check_input(content)
-    seq = await session.scalar(
-        update(Thread)
-        .where(Thread.id == thread.id, Thread.deleted_at.is_(None))
-        .values(
-            message_count=Thread.message_count + 1,
-            updated_at=func.now(),
-            title=func.coalesce(func.nullif(Thread.title, ""), content.strip()[:TITLE_CHARS]),
+    """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit.
+
+    The chat hot path: the thread, its deployment and the deployed version come in one query.
+    """
+    found = (
+        await session.execute(
+            select(Thread, Deployment, AgentVersion)
+            .outerjoin(Deployment, Deployment.id == Thread.deployment_id)
+            .outerjoin(AgentVersion, AgentVersion.id == Deployment.version_id)
+            .where(Thread.id == thread_id, Thread.deleted_at.is_(None))
         )
-        .returning(Thread.message_count)
+    ).first()
+    if found is None:
+        raise NotFound("No such thread")
+    thread, deployment, version = found
+    await authorize(session, actor, "write", thread)
+    check_input(content)
+    threads = cast(Table, Thread.__table__)
+    seq = await session.scalar(  # Core, not ORM: this runs on every message
+        update(threads)
+        .where(threads.c.id == thread.id, threads.c.deleted_at.is_(None))
+        .values(
+            message_count=threads.c.message_count + 1,
+            updated_at=func.now(),
+            title=func.coalesce(func.nullif(threads.c.title, ""), content.strip()[:TITLE_CHARS]),
+        )
+        .returning(threads.c.message_count)
     )
     if seq is None:
         raise NotFound("No such thread")
@@ -132,16 +148,8 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
             user_message=content,
         )
     else:
-        row = (
-            await session.execute(
-                select(Deployment, AgentVersion)
-                .join(AgentVersion, AgentVersion.id == Deployment.version_id)
-                .where(Deployment.id == thread.deployment_id)
-            )
-        ).first()
-        if row is None:
+        if deployment is None or version is None:
             raise NotFound("No such deployment")
-        deployment, version = row
         trigger = "api" if actor.kind == "api_key" else "chat"
         run = await create_run(
             session,

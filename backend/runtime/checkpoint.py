@@ -16,7 +16,7 @@ from typing import Any
 from pydantic_ai.messages import ModelRequestPart, ModelResponse, RetryPromptPart, TextPart, ToolReturnPart
 from pydantic_ai.usage import RunUsage
 
-from backend.db import transaction, utcnow
+from backend.db import autocommit, utcnow
 from backend.events import publish
 from backend.models import Run
 from backend.resources import Resources
@@ -208,7 +208,7 @@ class Checkpointer:
         expected = self.next_seq
 
         async def op() -> list[dict[str, Any]] | None:
-            async with transaction(self.resources.sessions) as session:
+            async with autocommit(self.resources.engine) as session:
                 written = await hotpath.append_owned(
                     session,
                     self.run_id,

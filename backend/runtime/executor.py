@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from backend.agents.schemas import AgentConfig
 from backend.authz import Actor
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.events import publish
 from backend.logging import log
 from backend.models import ApiKey, Run
@@ -88,7 +88,7 @@ class RunExecution:
             self.runtime.keeper.remove(self)
 
     async def _claim(self) -> tuple[Run, list[dict[str, Any]]] | None:
-        async with transaction(self.resources.sessions) as session:
+        async with autocommit(self.resources.engine) as session:  # one statement
             return await hotpath.claim(
                 session, self.run_id, self.runtime.owner, self.settings.run_lease_seconds
             )
@@ -189,7 +189,7 @@ class RunExecution:
                     replay.results = state.tool_results
 
     async def _prepare(self, run: Run, config: AgentConfig) -> tuple[RunDeps, Any, RunState]:
-        async with self.resources.sessions() as session:
+        async with autocommit(self.resources.engine) as session:  # reads only
             history = []
             if run.thread_id is not None and run.thread_seq is not None:
                 rows = (
@@ -264,7 +264,7 @@ class RunExecution:
         events_before = before or []
 
         async def op() -> list[dict[str, Any]] | None:
-            async with transaction(self.resources.sessions) as session:
+            async with autocommit(self.resources.engine) as session:  # one statement
                 return await hotpath.finish_owned(
                     session,
                     run.id,
