@@ -59,49 +59,44 @@ def _cut(value: str | None, size: int) -> str | None:
 
 
 _SEQ_MARK = -7_340_032_071  # stands in for seq in the canonical JSON, then split out
-_APPEND = text("""
-WITH head AS (
-  SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain = :chain FOR UPDATE
-), moved AS (
-  UPDATE audit_chain_heads AS h
-     SET last_seq = head.last_seq + 1,
-         last_hash = encode(sha256(convert_to(
-           head.last_hash || :before || CAST(head.last_seq + 1 AS text) || :after, 'UTF8')), 'hex')
-    FROM head
-   WHERE h.chain = :chain
-  RETURNING h.last_seq AS seq, h.last_hash AS hash, head.last_hash AS prev_hash
+_COLUMNS = (
+    "id, chain, seq, at, organization_id, actor_type, actor_id, action, resource_type, resource_id, "
+    "outcome, client_addr, user_agent, request_id, summary, prev_hash, hash"
 )
-INSERT INTO audit_events (id, chain, seq, at, organization_id, actor_type, actor_id, action, resource_type,
-                          resource_id, outcome, client_addr, user_agent, request_id, summary, prev_hash, hash)
-SELECT :id, :chain, moved.seq, :at, :organization_id, :actor_type, :actor_id, :action, :resource_type,
-       :resource_id, :outcome, :client_addr, :user_agent, :request_id, CAST(:summary AS jsonb),
-       moved.prev_hash, moved.hash
-  FROM moved
-RETURNING seq, prev_hash, hash
-""")
 
 
-async def _append(session: AsyncSession, fields: dict[str, Any]) -> tuple[int, str, str]:
-    """Lock the chain's head, advance it and insert the event: ``(seq, prev_hash, hash)``."""
-    before, mark, after = canonical({**fields, "seq": _SEQ_MARK}).partition(f'"seq":{_SEQ_MARK}')
-    assert mark, "canonical JSON must contain the seq mark"
-    params = {**fields, "summary": json.dumps(fields["summary"]), "before": before + '"seq":', "after": after}
-    row = (await session.execute(_APPEND, params)).first()
-    if row is None:  # the chain's first event: create its head, then append
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+def append_ctes(when: str = "TRUE") -> str:
+    """CTEs ``audit_head``, ``audit_moved``, ``audit_ev`` appending one event (params ``audit_*``).
 
-        await session.execute(
-            pg_insert(AuditChainHead)
-            .values(chain=fields["chain"], last_seq=0, last_hash=GENESIS)
-            .on_conflict_do_nothing(index_elements=["chain"])
-        )
-        row = (await session.execute(_APPEND, params)).one()
-    session.info.setdefault(_LOCKED, set()).add(fields["chain"])
-    return int(row[0]), str(row[1]), str(row[2])
+    ``when`` is a SQL condition (e.g. that the caller's own CTE inserted its row): the chain is
+    neither locked nor advanced unless it holds. Embedding these in a caller's statement audits
+    its write in the same round trip (the chat hot path); :func:`record` uses them alone.
+    """
+    return f"""audit_head AS (
+  SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain = :audit_chain AND ({when}) FOR UPDATE
+), audit_moved AS (
+  UPDATE audit_chain_heads AS h
+     SET last_seq = audit_head.last_seq + 1,
+         last_hash = encode(sha256(convert_to(audit_head.last_hash || :audit_before
+           || CAST(audit_head.last_seq + 1 AS text) || :audit_after, 'UTF8')), 'hex')
+    FROM audit_head
+   WHERE h.chain = :audit_chain
+  RETURNING h.last_seq AS seq, h.last_hash AS hash, audit_head.last_hash AS prev_hash
+), audit_ev AS (
+  INSERT INTO audit_events ({_COLUMNS})
+  SELECT :audit_id, :audit_chain, audit_moved.seq, :audit_at, :audit_organization_id, :audit_actor_type,
+         :audit_actor_id, :audit_action, :audit_resource_type, :audit_resource_id, :audit_outcome,
+         :audit_client_addr, :audit_user_agent, :audit_request_id, CAST(:audit_summary AS jsonb),
+         audit_moved.prev_hash, audit_moved.hash
+    FROM audit_moved
+  RETURNING seq, prev_hash, hash
+)"""
 
 
-async def record(
-    session: AsyncSession,
+_APPEND = text(f"WITH {append_ctes()} SELECT seq, prev_hash, hash FROM audit_ev")
+
+
+def event_fields(
     actor: Actor,
     *,
     action: str,
@@ -110,15 +105,11 @@ async def record(
     organization_id: uuid.UUID | None = None,
     summary: dict[str, Any] | None = None,
     outcome: str = "allowed",
-) -> AuditEvent:
-    """Append one event to the organisation's chain, in the caller's transaction.
-
-    If this write fails, the caller's transaction fails with it: no unaudited change.
-    """
-    chain = organization_id or NIL_CHAIN
+) -> dict[str, Any]:
+    """The stored fields of a new event, except its place in the chain (seq and hashes)."""
     fields: dict[str, Any] = {
         "id": uuid7(),
-        "chain": chain,
+        "chain": organization_id or NIL_CHAIN,
         "at": utcnow(),
         "organization_id": organization_id,
         "actor_type": actor.kind,
@@ -138,6 +129,75 @@ async def record(
             "onBehalfOf": str(actor.user_id),
             "runId": str(actor.run_id),
         }
+    return fields
+
+
+def append_params(fields: dict[str, Any]) -> dict[str, Any]:
+    """Bind parameters of :func:`append_ctes` for ``fields`` (from :func:`event_fields`)."""
+    before, mark, after = canonical({**fields, "seq": _SEQ_MARK}).partition(f'"seq":{_SEQ_MARK}')
+    assert mark, "canonical JSON must contain the seq mark"
+    params = {f"audit_{k}": v for k, v in fields.items()}
+    params.update(
+        audit_summary=json.dumps(fields["summary"]), audit_before=before + '"seq":', audit_after=after
+    )
+    return params
+
+
+def mark_locked(session: AsyncSession, chain: uuid.UUID) -> None:
+    """This transaction holds ``chain``'s head lock (denials are then written after it ends)."""
+    session.info.setdefault(_LOCKED, set()).add(chain)
+
+
+async def _append(session: AsyncSession, fields: dict[str, Any]) -> tuple[int, str, str]:
+    """Lock the chain's head, advance it and insert the event: ``(seq, prev_hash, hash)``."""
+    params = append_params(fields)
+    row = (await session.execute(_APPEND, params)).first()
+    if row is None:  # the chain's first event: create its head, then append
+        await ensure_head(session, fields["chain"])
+        row = (await session.execute(_APPEND, params)).one()
+    mark_locked(session, fields["chain"])
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+async def ensure_head(session: AsyncSession, chain: uuid.UUID) -> None:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    await session.execute(
+        pg_insert(AuditChainHead)
+        .values(chain=chain, last_seq=0, last_hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["chain"])
+    )
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    organization_id: uuid.UUID | None = None,
+    summary: dict[str, Any] | None = None,
+    outcome: str = "allowed",
+) -> AuditEvent:
+    """Append one event to the organisation's chain, in the caller's transaction.
+
+    If this write fails, the caller's transaction fails with it: no unaudited change.
+    """
+    fields = event_fields(
+        actor,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        organization_id=organization_id,
+        summary=summary,
+        outcome=outcome,
+    )
+    return await append_event(session, fields)
+
+
+async def append_event(session: AsyncSession, fields: dict[str, Any]) -> AuditEvent:
+    """Append an event built by :func:`event_fields` (what :func:`record` does after building it)."""
     seq, prev_hash, digest = await _append(session, fields)
     return AuditEvent(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
 

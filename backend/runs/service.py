@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.schemas import AgentConfig
 from backend.audit import record
+from backend.audit.service import append_ctes, append_event, append_params, event_fields, mark_locked
 from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
 from backend.errors import Conflict, Invalid, NotFound
@@ -72,7 +73,7 @@ async def create_run(
     it). ``agent``: a test run of the agent's current draft (``playground``; the actor needs
     ``playground``), marked ``is_test`` and kept out of usage counts. Returns ``None`` only when a
     run for ``(schedule_id, fire_time)`` exists already (a repeated schedule fire). ``user_message``
-    (chat: with ``thread`` and ``thread_seq``) stores the thread's user message in the same statement.
+    (chat: with ``thread``) counts and stores the thread's user message in the same statement.
     """
     if (deployment is None) == (agent is None):
         raise ValueError("create_run needs exactly one of deployment or agent")
@@ -123,22 +124,24 @@ async def create_run(
         "next_seq": 2,
         "request_id": actor.request_id,
     }
-    created: Run | None
-    if user_message is not None and thread is not None and thread_seq is not None:
-        created = await _insert_chat_run(session, values, user_message)
-    else:
-        created = await _insert_run(session, values, schedule_id, fire_time)
-    if created is None:
-        return None
-    await record(
-        session,
+    audit = event_fields(
         actor,
         action="run.create",
         resource_type="run",
-        resource_id=str(created.id),
+        resource_id=str(values["id"]),
         organization_id=org_id,
         summary={"trigger": trigger, "agent_id": str(agent_id), "test": deployment is None},
     )
+    created: Run | None
+    if user_message is not None and thread is not None:
+        created = await _insert_chat_run(session, values, user_message, audit)
+        if created is None:
+            raise NotFound("No such thread")
+    else:
+        created = await _insert_run(session, values, schedule_id, fire_time)
+        if created is None:
+            return None
+        await append_event(session, audit)
     outbox(session).enqueue.append(created.id)
     return created
 
@@ -156,39 +159,61 @@ async def _insert_run(
     return created
 
 
-_CHAT_INSERT = text("""
-WITH r AS (
+TITLE_CHARS = 80
+_CHAT_INSERT = text(f"""
+WITH t AS (
+  UPDATE threads SET message_count = message_count + 1, updated_at = now(),
+         title = COALESCE(NULLIF(title, ''), :title)
+   WHERE id = :thread_id AND deleted_at IS NULL
+  RETURNING message_count
+), r AS (
   INSERT INTO runs (id, organization_id, agent_id, deployment_id, version_id, thread_id, thread_seq, user_id,
                     api_key_id, trigger, is_test, status, input, config, model, parent_run_id, depth,
                     parent_tool_call_id, schedule_id, fire_time, next_seq, request_id, created_at, updated_at)
-  VALUES (:id, :organization_id, :agent_id, :deployment_id, :version_id, :thread_id, :thread_seq, :user_id,
-          :api_key_id, :trigger, :is_test, :status, :input, CAST(:config AS jsonb), :model, :parent_run_id,
-          :depth, :parent_tool_call_id, :schedule_id, :fire_time, :next_seq, :request_id, :at, :at)
-  RETURNING id
+  SELECT :id, :organization_id, :agent_id, :deployment_id, :version_id, :thread_id, t.message_count, :user_id,
+         :api_key_id, :trigger, :is_test, :status, :input, CAST(:config AS jsonb), :model, :parent_run_id,
+         :depth, :parent_tool_call_id, :schedule_id, :fire_time, :next_seq, :request_id, :at, :at
+    FROM t
+  RETURNING id, thread_seq
 ), e AS (
   INSERT INTO run_events (run_id, seq, type, kind, data, created_at)
   SELECT r.id, 1, 'status', NULL, CAST(:event AS jsonb), :at FROM r
-)
-INSERT INTO messages (id, thread_id, run_id, role, content, seq, created_at)
-SELECT :message_id, :thread_id, r.id, 'user', :content, :thread_seq, :at FROM r
+), m AS (
+  INSERT INTO messages (id, thread_id, run_id, role, content, seq, created_at)
+  SELECT :message_id, :thread_id, r.id, 'user', :content, r.thread_seq, :at FROM r
+), {append_ctes("EXISTS (SELECT 1 FROM r)")}
+SELECT (SELECT thread_seq FROM r), (SELECT count(*) FROM audit_ev)
 """)
 
 
-async def _insert_chat_run(session: AsyncSession, values: dict[str, Any], content: str) -> Run:
-    """Run + its first event + the user's message in ONE statement (the chat hot path)."""
+async def _insert_chat_run(
+    session: AsyncSession, values: dict[str, Any], content: str, audit: dict[str, Any]
+) -> Run | None:
+    """The chat hot path in ONE statement: the thread's message count and title, the run, its first
+    event, the user's message and the audit event. ``None`` if the thread is gone."""
     at = utcnow()
     event = ledger.status_event(states.QUEUED).data
-    await session.execute(
-        _CHAT_INSERT,
-        {
-            **values,
-            "config": json.dumps(values["config"]),
-            "at": at,
-            "event": json.dumps(event),
-            "message_id": uuid7(),
-            "content": content,
-        },
-    )
+    thread_seq, audited = (
+        await session.execute(
+            _CHAT_INSERT,
+            {
+                **{k: v for k, v in values.items() if k != "thread_seq"},
+                "config": json.dumps(values["config"]),
+                "at": at,
+                "event": json.dumps(event),
+                "message_id": uuid7(),
+                "content": content,
+                "title": content.strip()[:TITLE_CHARS],
+                **append_params(audit),
+            },
+        )
+    ).one()
+    if thread_seq is None:
+        return None
+    mark_locked(session, audit["chain"])
+    if not audited:  # the organisation's first audit event: its chain head did not exist yet
+        await append_event(session, audit)
+    values = {**values, "thread_seq": thread_seq}
     return Run(
         **values,
         created_at=at,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.deployments import count_use
@@ -23,8 +22,6 @@ from backend.errors import Invalid, NotFound, Unauthenticated
 from backend.models import Agent, AgentVersion, Deployment, Message, Run, Thread
 from backend.runs import repository as repo
 from backend.runs.service import check_input, create_run
-
-TITLE_CHARS = 80
 
 
 def _user(actor: Actor) -> uuid.UUID:
@@ -120,19 +117,6 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
     thread, deployment, version = found
     await authorize(session, actor, "write", thread)
     check_input(content)
-    threads = cast(Table, Thread.__table__)
-    seq = await session.scalar(  # Core, not ORM: this runs on every message
-        update(threads)
-        .where(threads.c.id == thread.id, threads.c.deleted_at.is_(None))
-        .values(
-            message_count=threads.c.message_count + 1,
-            updated_at=func.now(),
-            title=func.coalesce(func.nullif(threads.c.title, ""), content.strip()[:TITLE_CHARS]),
-        )
-        .returning(threads.c.message_count)
-    )
-    if seq is None:
-        raise NotFound("No such thread")
     if thread.is_playground:
         agent = await session.get(Agent, thread.agent_id)
         if agent is None:
@@ -144,7 +128,6 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
             trigger="playground",
             input=content,
             thread=thread,
-            thread_seq=seq,
             user_message=content,
         )
     else:
@@ -159,7 +142,6 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
             trigger=trigger,
             input=content,
             thread=thread,
-            thread_seq=seq,
             user_message=content,
         )
     assert run is not None
