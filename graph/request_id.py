@@ -37,7 +37,8 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A websocket's frames go straight out: a wrapper would run once per run event per subscriber.
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
             _request_id.reset(token)

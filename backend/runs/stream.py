@@ -94,10 +94,14 @@ async def run_events(
                 if event["type"] == "done":
                     return
             pending = []
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), IDLE_POLL_S if sub.live else IDLE_POLL_S / 4)
-            except TimeoutError:
-                event = RESYNC
+            if not sub.queue.empty():  # the common case under load: no timer, no task
+                event = sub.queue.get_nowait()
+            else:
+                try:
+                    async with asyncio.timeout(IDLE_POLL_S if sub.live else IDLE_POLL_S / 4):
+                        event = await sub.queue.get()
+                except TimeoutError:
+                    event = RESYNC
             if loop.time() - checked_at > REAUTHORIZE_S:
                 trace = await _check(resources, actor, run_id)
                 view = (lambda e: e) if trace else redact
