@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     model_max_retries: int = 3
     model_retry_backoff: float = 0.5
     run_lease_seconds: float = 15.0
-    db_pool_size: int = 10
+    db_pool_size: int = 40
     session_idle_minutes: int = 60 * 24 * 7
     session_absolute_days: int = 30
     # API processes reuse an authenticated token's actor for this long (0: never); any change to

@@ -387,7 +387,6 @@ async def amain(args: argparse.Namespace) -> None:
                 AGENTRY_API_PORT=str(api_port),
                 AGENTRY_SECRET_KEY="bench-" + "x" * 40,
                 AGENTRY_WORKER_CONCURRENCY=str(max(50, args.clients)),
-                AGENTRY_DB_POOL_SIZE="20",
                 AGENTRY_LOG_FORMAT="json",
             )
             settings = Settings(env="production", data_dir=data, database_url=pg.url(), redis_url=rd.url())

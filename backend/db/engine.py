@@ -27,7 +27,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     engine = create_async_engine(
         to_async_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size * 2,
+        max_overflow=pool_size // 2,
         pool_timeout=5,
         connect_args={"timeout": 5, "command_timeout": 60},
     )

@@ -20,7 +20,7 @@ from pydantic_ai.exceptions import ModelAPIError, UnexpectedModelBehavior, Usage
 from pydantic_ai.usage import RunUsage
 from sqlalchemy import select
 
-from backend.agents.schemas import AgentConfig
+from backend.agents.schemas import AgentConfig, parse_model
 from backend.authz import Actor
 from backend.db import autocommit, transaction
 from backend.events import publish
@@ -28,7 +28,7 @@ from backend.logging import log
 from backend.models import ApiKey, Run
 from backend.runs import hotpath, ledger, states
 from backend.runs import repository as repo
-from backend.runtime import retries
+from backend.runtime import offline, retries
 from backend.runtime.checkpoint import Checkpointer
 from backend.runtime.context import LeaseLost, RunDeps
 from backend.runtime.credentials import CredentialsError, resolve
@@ -213,7 +213,8 @@ class RunExecution:
         await prepare(config.model)
         model = build_model(config.model, creds, timeout=self.settings.model_request_timeout)
         self._replays = [ReplayToolset(t, state.tool_results) for t in toolsets]
-        agent = run_spec(model, config, list(self._replays))
+        stream = parse_model(config.model).provider != "offline" or offline.streams(run.input)
+        agent = run_spec(model, config, list(self._replays), stream=stream)
         deps = RunDeps(self.resources, run, actor, self)
         return deps, agent, state
 

@@ -61,10 +61,13 @@ class RunSpec:
     instructions: str | None
     toolsets: list[AbstractToolset[Any]]
     settings: ModelSettings
+    stream: bool = True  # False: the model answers at once, streaming would only add overhead
 
 
-def run_spec(model: Model, config: AgentConfig, toolsets: list[AbstractToolset[Any]]) -> RunSpec:
-    return RunSpec(model, config.instructions or None, toolsets, model_settings(config))
+def run_spec(
+    model: Model, config: AgentConfig, toolsets: list[AbstractToolset[Any]], *, stream: bool = True
+) -> RunSpec:
+    return RunSpec(model, config.instructions or None, toolsets, model_settings(config), stream)
 
 
 async def run_attempt(
@@ -89,7 +92,7 @@ async def run_attempt(
         usage_limits=usage_limits,
     ) as run:
         async for node in run:
-            if Agent.is_model_request_node(node):
+            if Agent.is_model_request_node(node) and spec.stream:
                 async with node.stream(run.ctx) as stream:
                     async for event in stream:
                         if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):

@@ -44,6 +44,12 @@ MAX_SLEEP_S = 600.0
 _COMMAND = re.compile(r"^/(tool|handoff|remember|recall|sleep|fail)\b\s*(.*)$", re.DOTALL)
 
 
+def streams(prompt: str) -> bool:
+    """Whether a run of this prompt has anything to stream: only ``/sleep`` spreads its answer out;
+    every other answer is complete at once, and the streaming machinery would only cost CPU."""
+    return prompt.lstrip().startswith("/sleep")
+
+
 def estimate_tokens(text: str) -> int:
     """About four characters per token (no tokenizer download, deterministic)."""
     return (len(text) + 3) // 4
