@@ -21,7 +21,7 @@ from arq.jobs import serialize_job
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.events import publish
 from backend.events.codec import CANCEL_CHANNEL, encode
 from backend.logging import log
@@ -69,9 +69,14 @@ def outbox(session: AsyncSession) -> Outbox:
 
 
 @asynccontextmanager
-async def unit_of_work(resources: Resources) -> AsyncIterator[AsyncSession]:
-    """``transaction()`` plus the outbox: commit, then enqueue/publish what the services queued."""
-    async with transaction(resources.sessions) as session:
+async def unit_of_work(resources: Resources, *, one_write: bool = False) -> AsyncIterator[AsyncSession]:
+    """``transaction()`` plus the outbox: commit, then enqueue/publish what the services queued.
+
+    ``one_write``: the service's only write is ONE statement (atomic on its own), so no
+    transaction is opened (:func:`backend.db.autocommit`), saving the BEGIN and COMMIT round trips.
+    """
+    opened = autocommit(resources.engine) if one_write else transaction(resources.sessions)
+    async with opened as session:
         yield session
         box = session.info.pop(_OUTBOX, None)
     if box is not None:

@@ -1,6 +1,7 @@
 """The two writes every run makes, each ONE statement (data-modifying CTEs), for the worker's hot path.
 
-``claim``: ``queued -> running`` under a lease + its status event. ``finish_owned``: the lease
+``claim``: ``queued -> running`` under a lease + its status event, returning the thread history the
+model needs in the same round trip. ``finish_owned``: the lease
 holder ends its run, writes its remaining events and (chat runs) the assistant message. Same
 guards and semantics as :mod:`backend.runs.ledger` (which stays the general, composable writer);
 measured, the ORM/Core versions cost several milliseconds of CPU per run in SQLAlchemy alone.
@@ -11,9 +12,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import literal_column, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow, uuid7
@@ -34,7 +37,13 @@ WITH r AS (
          jsonb_build_object('status', 'RUNNING', 'attempt', r.attempt + 1), CAST(:at AS timestamptz)
     FROM r
 )
-SELECT * FROM r
+SELECT r.*, (
+  SELECT COALESCE(jsonb_agg(jsonb_build_array(h.role, h.content) ORDER BY h.seq DESC), '[]'::jsonb)
+    FROM (SELECT role, content, seq FROM messages
+           WHERE thread_id = r.thread_id AND seq < r.thread_seq
+           ORDER BY seq DESC LIMIT :history) AS h
+) AS history
+  FROM r
 """)
 
 _FINISH = text("""
@@ -119,18 +128,27 @@ async def append_owned(
     return [wire(first + i, e, at) for i, e in enumerate(events)]
 
 
+@dataclass
+class Claimed:
+    run: Run
+    events: list[dict[str, Any]]  # the RUNNING status event, to publish
+    history: list[tuple[str, str]]  # the thread's (role, content) before this run, newest first
+
+
 async def claim(
-    session: AsyncSession, run_id: uuid.UUID, owner: str, lease_seconds: float
-) -> tuple[Run, list[dict[str, Any]]] | None:
+    session: AsyncSession, run_id: uuid.UUID, owner: str, lease_seconds: float, *, history: int
+) -> Claimed | None:
+    """Take the queued run under a lease, with up to ``history`` earlier thread messages."""
     at = utcnow()
-    stmt = select(Run).from_statement(
-        _CLAIM.bindparams(owner=owner, lease=lease_seconds, run_id=run_id, at=at)
+    stmt = select(Run, literal_column("history", JSONB)).from_statement(
+        _CLAIM.bindparams(owner=owner, lease=lease_seconds, run_id=run_id, at=at, history=history)
     )
-    run = (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
-    if run is None:
+    row = (await session.execute(stmt.execution_options(populate_existing=True))).first()
+    if row is None:
         return None
+    run, messages = row
     event = status_event(states.RUNNING, attempt=run.attempt + 1)
-    return run, [wire(run.next_seq - 1, event, at)]
+    return Claimed(run, [wire(run.next_seq - 1, event, at)], [(r, c) for r, c in messages or []])
 
 
 async def finish_owned(

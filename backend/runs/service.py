@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.schemas import AgentConfig
 from backend.audit import record
-from backend.audit.service import append_ctes, append_event, append_params, event_fields, mark_locked
+from backend.audit.service import (
+    append_ctes,
+    append_event,
+    append_params,
+    ensure_head,
+    event_fields,
+    mark_locked,
+)
 from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
 from backend.errors import Conflict, Invalid, NotFound
@@ -165,6 +172,7 @@ WITH t AS (
   UPDATE threads SET message_count = message_count + 1, updated_at = now(),
          title = COALESCE(NULLIF(title, ''), :title)
    WHERE id = :thread_id AND deleted_at IS NULL
+     AND EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain)
   RETURNING message_count
 ), r AS (
   INSERT INTO runs (id, organization_id, agent_id, deployment_id, version_id, thread_id, thread_seq, user_id,
@@ -182,7 +190,7 @@ WITH t AS (
   INSERT INTO messages (id, thread_id, run_id, role, content, seq, created_at)
   SELECT :message_id, :thread_id, r.id, 'user', :content, r.thread_seq, :at FROM r
 ), {append_ctes("EXISTS (SELECT 1 FROM r)")}
-SELECT (SELECT thread_seq FROM r), (SELECT count(*) FROM audit_ev)
+SELECT (SELECT thread_seq FROM r), EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain)
 """)
 
 
@@ -190,29 +198,30 @@ async def _insert_chat_run(
     session: AsyncSession, values: dict[str, Any], content: str, audit: dict[str, Any]
 ) -> Run | None:
     """The chat hot path in ONE statement: the thread's message count and title, the run, its first
-    event, the user's message and the audit event. ``None`` if the thread is gone."""
+    event, the user's message and the audit event. ``None`` if the thread is gone.
+
+    One statement is atomic without a transaction, which lets ``sendMessage`` skip BEGIN and
+    COMMIT. It writes nothing unless the organisation's audit chain head exists (created here on
+    the organisation's first audit event, then the statement runs again): never a run unaudited.
+    """
     at = utcnow()
-    event = ledger.status_event(states.QUEUED).data
-    thread_seq, audited = (
-        await session.execute(
-            _CHAT_INSERT,
-            {
-                **{k: v for k, v in values.items() if k != "thread_seq"},
-                "config": json.dumps(values["config"]),
-                "at": at,
-                "event": json.dumps(event),
-                "message_id": uuid7(),
-                "content": content,
-                "title": content.strip()[:TITLE_CHARS],
-                **append_params(audit),
-            },
-        )
-    ).one()
+    params = {
+        **{k: v for k, v in values.items() if k != "thread_seq"},
+        "config": json.dumps(values["config"]),
+        "at": at,
+        "event": json.dumps(ledger.status_event(states.QUEUED).data),
+        "message_id": uuid7(),
+        "content": content,
+        "title": content.strip()[:TITLE_CHARS],
+        **append_params(audit),
+    }
+    thread_seq, chained = (await session.execute(_CHAT_INSERT, params)).one()
+    if not chained:
+        await ensure_head(session, audit["chain"])
+        thread_seq, chained = (await session.execute(_CHAT_INSERT, params)).one()
     if thread_seq is None:
         return None
     mark_locked(session, audit["chain"])
-    if not audited:  # the organisation's first audit event: its chain head did not exist yet
-        await append_event(session, audit)
     values = {**values, "thread_seq": thread_seq}
     return Run(
         **values,

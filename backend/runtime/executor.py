@@ -59,6 +59,7 @@ class RunExecution:
         self._deadline: float | None = None
         self._replays: list[ReplayToolset] = []
         self._history: list[Any] = []
+        self._thread_history: list[tuple[str, str]] = []
 
     # -- control (called by the lease keeper) ---------------------------------------------------------
     def cancel(self, reason: str) -> None:
@@ -77,9 +78,9 @@ class RunExecution:
         claimed = await retrying(self._claim, what="claim")
         if claimed is None:
             return "skipped"
-        self.run, events = claimed
+        self.run, self._thread_history = claimed.run, claimed.history
         log.info("run.started", run_id=str(self.run_id), attempt=self.run.attempt)
-        await publish(self.resources.redis, self.run_id, events)
+        await publish(self.resources.redis, self.run_id, claimed.events)
         self.task = asyncio.current_task()
         self.runtime.keeper.add(self)
         try:
@@ -87,10 +88,14 @@ class RunExecution:
         finally:
             self.runtime.keeper.remove(self)
 
-    async def _claim(self) -> tuple[Run, list[dict[str, Any]]] | None:
+    async def _claim(self) -> hotpath.Claimed | None:
         async with autocommit(self.resources.engine) as session:  # one statement
             return await hotpath.claim(
-                session, self.run_id, self.runtime.owner, self.settings.run_lease_seconds
+                session,
+                self.run_id,
+                self.runtime.owner,
+                self.settings.run_lease_seconds,
+                history=HISTORY_ROWS,
             )
 
     async def _guarded(self) -> str:
@@ -190,12 +195,7 @@ class RunExecution:
 
     async def _prepare(self, run: Run, config: AgentConfig) -> tuple[RunDeps, Any, RunState]:
         async with autocommit(self.resources.engine) as session:  # reads only
-            history = []
-            if run.thread_id is not None and run.thread_seq is not None:
-                rows = (
-                    await session.execute(repo.history(run.thread_id, run.thread_seq, limit=HISTORY_ROWS))
-                ).all()
-                history = window(((r.role, r.content) for r in rows), config.memory.history_token_budget)
+            history = window(self._thread_history, config.memory.history_token_budget)
             steps = list(await session.scalars(repo.steps([run.id]))) if run.attempt > 0 else []
             actor = await _actor(session, run)
             creds = await resolve(

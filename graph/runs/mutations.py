@@ -58,7 +58,8 @@ class RunMutations:
         "Follow it with the runEvents subscription."
     )
     async def send_message(self, info: Info, input: SendMessageInput) -> Run:
-        async with unit_of_work(info.context.resources) as session:
+        # One write: thread, run, event, message and audit in a single statement (runs.service).
+        async with unit_of_work(info.context.resources, one_write=True) as session:
             row = await threads.send_message(
                 session,
                 info.context.actor,

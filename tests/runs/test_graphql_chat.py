@@ -75,3 +75,58 @@ async def test_other_users_cannot_use_the_thread(gql: Any, world: World) -> None
     assert error_codes(body) == ["BAD_USER_INPUT"]
     body = await gql(SEND, {"t": thread_id, "c": "hi"})
     assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_first_message_of_an_organisation_is_audited_on_a_new_chain(
+    gql: Any, resources: Resources, world: World
+) -> None:
+    """The one-statement send writes nothing until the organisation's audit chain exists."""
+    from sqlalchemy import func, select
+
+    from backend.audit.verify import verify_chain
+    from backend.db import transaction, uuid7
+    from backend.models import AuditChainHead, AuditEvent, Run, Thread
+    from tests.runtime.harness import add_agent
+
+    org = world.other_org  # set up directly in the database: nothing audited there yet
+    async with transaction(resources.sessions) as s:
+        _, deployment = await add_agent(s, org, world.outsider)
+        thread = Thread(
+            id=uuid7(),
+            organization_id=org.id,
+            user_id=world.outsider.id,
+            agent_id=deployment.agent_id,
+            deployment_id=deployment.id,
+        )
+        s.add(thread)
+    async with resources.sessions() as s:
+        assert await s.get(AuditChainHead, org.id) is None
+    body = await gql(SEND, {"t": str(thread.id), "c": "first"}, token=world.tokens["outsider"])
+    run = body["data"]["sendMessage"]
+    async with resources.sessions() as s:
+        events = (await s.scalars(select(AuditEvent).where(AuditEvent.chain == org.id))).all()
+        assert [(e.seq, e.action, e.resource_id) for e in events] == [(1, "run.create", run["id"])]
+        assert await verify_chain(s, org.id) is None
+        assert await s.scalar(select(func.count()).select_from(Run).where(Run.organization_id == org.id)) == 1
+
+
+async def test_message_to_a_deleted_thread_changes_nothing(
+    gql: Any, resources: Resources, world: World
+) -> None:
+    from sqlalchemy import func, select
+
+    from backend.models import AuditEvent, Message, Run
+
+    thread_id = await _thread(gql, world)
+    deleted = await gql(
+        "mutation($id: ID!) { deleteThread(id: $id) { id } }", {"id": thread_id}, token=world.tokens["member"]
+    )
+    assert not deleted.get("errors"), deleted
+    async with resources.sessions() as s:
+        audited = await s.scalar(select(func.count()).select_from(AuditEvent))
+    body = await gql(SEND, {"t": thread_id, "c": "anyone?"}, token=world.tokens["member"])
+    assert error_codes(body) == ["NOT_FOUND"]
+    async with resources.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Run)) == 0
+        assert await s.scalar(select(func.count()).select_from(Message)) == 0
+        assert await s.scalar(select(func.count()).select_from(AuditEvent)) == audited
