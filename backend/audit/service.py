@@ -18,12 +18,12 @@ import uuid
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from backend.audit.chain import GENESIS, NIL_CHAIN, canonical
 from backend.authz.actor import Actor
-from backend.db import utcnow, uuid7
+from backend.db import engine_of, utcnow, uuid7
 from backend.logging import log
 from backend.models import AuditChainHead, AuditEvent
 
@@ -202,11 +202,6 @@ async def append_event(session: AsyncSession, fields: dict[str, Any]) -> AuditEv
     return AuditEvent(**fields, seq=seq, prev_hash=prev_hash, hash=digest)
 
 
-def _engine(session: AsyncSession) -> AsyncEngine:
-    bind = session.bind
-    return bind.engine if isinstance(bind, AsyncConnection) else bind  # type: ignore[return-value]
-
-
 async def record_denial(
     session: AsyncSession,
     actor: Actor,
@@ -232,7 +227,7 @@ async def record_denial(
         "summary": {**(summary or {}), "reason": reason},
         "outcome": "denied",
     }
-    engine = _engine(session)
+    engine = engine_of(session)
     if (organization_id or NIL_CHAIN) in session.info.get(_LOCKED, ()):
         _defer(session, engine, actor, kwargs)
         return

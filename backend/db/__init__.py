@@ -1,5 +1,12 @@
 from backend.db.base import Base, IdMixin, TimestampMixin, utcnow, uuid7
-from backend.db.engine import autocommit, create_engine, create_sessionmaker, to_async_url, transaction
+from backend.db.engine import (
+    autocommit,
+    create_engine,
+    create_sessionmaker,
+    engine_of,
+    to_async_url,
+    transaction,
+)
 
 __all__ = [
     "Base",
@@ -8,6 +15,7 @@ __all__ = [
     "autocommit",
     "create_engine",
     "create_sessionmaker",
+    "engine_of",
     "to_async_url",
     "transaction",
     "utcnow",

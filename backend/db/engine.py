@@ -12,7 +12,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 def to_async_url(url: str) -> str:
@@ -51,6 +57,12 @@ def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def engine_of(session: AsyncSession) -> AsyncEngine:
+    """The engine behind a session, whether it is bound to the engine or to one of its connections."""
+    bind = session.bind
+    return bind.engine if isinstance(bind, AsyncConnection) else bind  # type: ignore[return-value]
 
 
 @asynccontextmanager

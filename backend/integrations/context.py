@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import Actor
+from backend.db import engine_of
 from backend.integrations.access import audit, audit_denial
 from backend.integrations.crypto import KeyRing, SecretsUnavailable
 from backend.integrations.egress import EgressGuard, EgressPolicy, EgressRefused
@@ -23,9 +24,7 @@ MIN_SECRET_LENGTH = 4
 
 def sessions_of(session: AsyncSession) -> async_sessionmaker[AsyncSession]:
     """Sessions of their own (own connection, own transaction) on the engine behind ``session``."""
-    bind = session.bind
-    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine_of(session), expire_on_commit=False, autoflush=False)
 
 
 def make_guard(

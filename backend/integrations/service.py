@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import Actor
-from backend.db import transaction
+from backend.db import autocommit, engine_of, transaction
 from backend.errors import Conflict, Invalid, NotFound
 from backend.integrations import registry, repository
 from backend.integrations.access import audit, authorize, authorized_select
@@ -288,7 +288,8 @@ async def model_credentials(
 ) -> Any:
     """Decrypted credentials of a model-provider integration, for the runtime (audited as a use).
 
-    The audit event is written in its own transaction: the runtime reads with a session it never commits.
+    The audit event is written on its own connection, outside the runtime's reads, as one statement
+    that commits by itself: a run holds no audit-chain lock while it talks to the model.
     """
     from backend.runtime.credentials import CredentialsError, ModelCredentials
 
@@ -298,7 +299,7 @@ async def model_credentials(
     settings = settings or get_settings()
     who = actor or Actor.system()
     try:
-        async with transaction(sessions_of(session)) as own:
+        async with autocommit(engine_of(session)) as own:
             ring = await key_ring(own, settings)
             secrets = await decrypt_audited(
                 own, ring, who, integration, purpose="model", run_id=getattr(who, "run_id", None)

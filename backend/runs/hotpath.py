@@ -128,6 +128,9 @@ async def append_owned(
     return [wire(first + i, e, at) for i, e in enumerate(events)]
 
 
+_HISTORY = literal_column("history", JSONB())  # built once: a type per call costs a cache-key walk
+
+
 @dataclass
 class Claimed:
     run: Run
@@ -140,7 +143,7 @@ async def claim(
 ) -> Claimed | None:
     """Take the queued run under a lease, with up to ``history`` earlier thread messages."""
     at = utcnow()
-    stmt = select(Run, literal_column("history", JSONB)).from_statement(
+    stmt = select(Run, _HISTORY).from_statement(
         _CLAIM.bindparams(owner=owner, lease=lease_seconds, run_id=run_id, at=at, history=history)
     )
     row = (await session.execute(stmt.execution_options(populate_existing=True))).first()
