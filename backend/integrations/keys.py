@@ -31,6 +31,12 @@ async def key_ring(session: AsyncSession, settings: Settings) -> KeyRing:
     return KeyRing(settings.secret(), await current_generation(session))
 
 
+def decrypting_ring(settings: Settings) -> KeyRing:
+    """A ring for decrypting only: each envelope names its key id, so no database read is needed
+    (the current generation matters only for encrypting). Never use it to encrypt."""
+    return KeyRing(settings.secret())
+
+
 @dataclass
 class RotationReport:
     kid: str

@@ -26,7 +26,7 @@ from backend.integrations.builtins.openapi import tools_from_openapi
 from backend.integrations.context import decrypt_audited, make_guard, sessions_of, tool_context
 from backend.integrations.crypto import secret_fields
 from backend.integrations.egress import EgressRefused
-from backend.integrations.keys import key_ring
+from backend.integrations.keys import decrypting_ring, key_ring
 from backend.integrations.schemas import (
     CreateIntegrationInput,
     ImportOpenApiInput,
@@ -300,9 +300,13 @@ async def model_credentials(
     who = actor or Actor.system()
     try:
         async with autocommit(engine_of(session)) as own:
-            ring = await key_ring(own, settings)
             secrets = await decrypt_audited(
-                own, ring, who, integration, purpose="model", run_id=getattr(who, "run_id", None)
+                own,
+                decrypting_ring(settings),
+                who,
+                integration,
+                purpose="model",
+                run_id=getattr(who, "run_id", None),
             )
     except ToolError as exc:
         raise CredentialsError(str(exc)) from None
