@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -422,6 +423,9 @@ async def amain(args: argparse.Namespace) -> None:
             for model in models if args.runs > 0 else []:
                 results += await bench(base, setup, counters, model, args.runs, args.clients)
             print("\n[delivery]", flush=True)
+            # The load generator's own garbage from the phases above must not pause its receive loop.
+            gc.collect()
+            gc.freeze()
             d = await delivery(base, setup.token, setup.deployments["offline"], args.subscribers)
             print(
                 f"  {d['subscribers']} subscribers, {d['events']} live deliveries: p50 {d['p50_ms']:.1f} ms, "

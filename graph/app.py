@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.authz.changes import ChangeListener
+from backend.events.codec import RUN_CHANNEL_PREFIX
+from backend.events.hub import follow_prefix
 from backend.identity.authcache import AuthCache
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources
@@ -129,6 +132,11 @@ def create_app(settings: Settings | None = None, urls: ServiceUrls | None = None
         listener = ChangeListener(resources.urls.database_url)
         await listener.start()
         resources.auth_cache = AuthCache(listener, settings.auth_cache_seconds)
+        # Every chat message opens a runEvents stream: one pattern subscription serves them all.
+        follow_prefix(resources.redis, RUN_CHANNEL_PREFIX)
+        # Start-up objects (schema, policies, models) live forever: keep them out of every GC pass.
+        gc.collect()
+        gc.freeze()
         state["resources"] = resources
         app.state.resources = resources
         log.info("api.started", url=settings.api_url)

@@ -12,10 +12,11 @@ import uuid
 from typing import Any
 
 CANCEL_CHANNEL = "runs:cancel"
+RUN_CHANNEL_PREFIX = "run:"
 
 
 def channel(run_id: uuid.UUID | str) -> str:
-    return f"run:{run_id}"
+    return f"{RUN_CHANNEL_PREFIX}{run_id}"
 
 
 def encode(event: dict[str, Any]) -> str:

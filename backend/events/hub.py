@@ -6,6 +6,12 @@ subscribing cannot miss an event published in between). When the connection drop
 reconnects with backoff, re-subscribes every channel and pushes :data:`RESYNC` into each
 subscription: the consumer then replays from PostgreSQL, since Redis forgot what it published
 meanwhile. The hub stops itself after a short idle period with no channels.
+
+A process that follows many short-lived channels of one family (the API: one ``run:<id>`` per
+chat message) can :func:`follow_prefix` it: the hub then PSUBSCRIBEs ``<prefix>*`` once, and
+subscribing to or leaving such a channel is a local operation with no Redis command at all. The
+price is that the process receives every channel of the family; workers, which follow few
+channels, do not use it.
 """
 
 from __future__ import annotations
@@ -54,11 +60,14 @@ class Subscription:
 class _Channel:
     confirmed: asyncio.Future[None]
     subs: set[Subscription] = field(default_factory=set)
+    pattern: str | None = None  # served by this PSUBSCRIBE pattern instead of its own SUBSCRIBE
 
 
 class EventHub:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, prefixes: frozenset[str] = frozenset()) -> None:
         self._redis = redis
+        self._patterns = {prefix + "*" for prefix in prefixes}
+        self._pattern_live: set[str] = set()  # patterns Redis has confirmed on this connection
         self._channels: dict[str, _Channel] = {}
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -73,9 +82,13 @@ class EventHub:
         self._ensure_reader()
         ch = self._channels.get(name)
         if ch is None:
-            ch = _Channel(confirmed=loop.create_future())
+            pattern = self._pattern_of(name)
+            ch = _Channel(confirmed=loop.create_future(), pattern=pattern)
             self._channels[name] = ch
-            if self._pubsub is not None:
+            if pattern is not None:
+                if pattern in self._pattern_live:
+                    ch.confirmed.set_result(None)
+            elif self._pubsub is not None:
                 with contextlib.suppress(Exception):  # the reader re-subscribes after reconnecting
                     await self._pubsub.subscribe(name)
         sub = Subscription(name, self)
@@ -98,7 +111,7 @@ class EventHub:
         del self._channels[sub.channel]
         if not ch.confirmed.done():
             ch.confirmed.cancel()
-        if self._pubsub is not None:
+        if self._pubsub is not None and ch.pattern is None:
             with contextlib.suppress(Exception):
                 await self._pubsub.unsubscribe(sub.channel)
         if not self._channels:
@@ -111,6 +124,9 @@ class EventHub:
             with contextlib.suppress(BaseException):
                 await self._reader
         await self._close_pubsub()
+
+    def _pattern_of(self, name: str) -> str | None:
+        return next((p for p in self._patterns if name.startswith(p[:-1])), None)
 
     # -- reader -------------------------------------------------------------------------------------
     def _ensure_reader(self) -> None:
@@ -151,8 +167,11 @@ class EventHub:
         for ch in self._channels.values():
             if ch.confirmed.done():
                 ch.confirmed = loop.create_future()
+        self._pattern_live.clear()
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(_KEEPALIVE, *self._channels)
+        await pubsub.subscribe(_KEEPALIVE, *(n for n, ch in self._channels.items() if ch.pattern is None))
+        if self._patterns:
+            await pubsub.psubscribe(*self._patterns)
         self._pubsub = pubsub
         if resync:
             # Anything published while disconnected is gone: every consumer replays from PostgreSQL
@@ -178,7 +197,7 @@ class EventHub:
             if isinstance(name, bytes):
                 name = name.decode()
             ch = self._channels.get(name) if name else None
-            if kind == "message" and ch is not None:
+            if kind in ("message", "pmessage") and ch is not None:
                 try:
                     event = decode(message["data"])
                 except ValueError:
@@ -187,6 +206,14 @@ class EventHub:
                     sub.push(event)
             elif kind == "subscribe" and ch is not None and not ch.confirmed.done():
                 ch.confirmed.set_result(None)
+            elif kind == "psubscribe":
+                pattern = message.get("pattern") or name
+                if isinstance(pattern, bytes):
+                    pattern = pattern.decode()
+                self._pattern_live.add(str(pattern))
+                for each in tuple(self._channels.values()):
+                    if each.pattern == pattern and not each.confirmed.done():
+                        each.confirmed.set_result(None)
 
 
 def _resync_when_confirmed(ch: _Channel, confirmed: asyncio.Future[None]) -> None:
@@ -206,10 +233,24 @@ def _forget(hub: EventHub) -> None:
             del _HUBS[key]
 
 
+_PREFIXES: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 def hub_for(redis: Redis) -> EventHub:
     """The process's hub for this Redis client (created on first use)."""
     hub = _HUBS.get(redis)
     if hub is None or hub.closed:
-        hub = EventHub(redis)
+        hub = EventHub(redis, _PREFIXES.get(redis, frozenset()))
         _HUBS[redis] = hub
     return hub
+
+
+def follow_prefix(redis: Redis, prefix: str) -> None:
+    """Serve every channel starting with ``prefix`` from one pattern subscription (call at start-up,
+    before the first subscription; see the module docstring for the trade-off)."""
+    _PREFIXES[redis] = _PREFIXES.get(redis, frozenset()) | {prefix}
+    hub = _HUBS.get(redis)
+    if hub is not None and not hub.closed:  # replaced on next use by a hub that knows the prefix
+        _forget(hub)
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing was started either
+            asyncio.get_running_loop().create_task(hub.close())
