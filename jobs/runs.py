@@ -37,7 +37,10 @@ async def runs_reconcile(ctx: dict[str, Any]) -> int:
     return len(await reconcile(ctx["resources"]))
 
 
-RUN_FUNCTIONS: list[Any] = [func(runs_execute, name=RUN_JOB, max_tries=10_000, timeout=JOB_TIMEOUT_S)]
+# keep_result=0: a run's outcome lives in PostgreSQL; Arq's copy would cost a pickle and a write per run.
+RUN_FUNCTIONS: list[Any] = [
+    func(runs_execute, name=RUN_JOB, max_tries=10_000, timeout=JOB_TIMEOUT_S, keep_result=0)
+]
 RUN_CRON_JOBS: list[CronJob] = [
     cron(runs_sweep, name="runs.sweep", second=set(range(0, 60, 2)), timeout=60, max_tries=1),
     cron(runs_reconcile, name="runs.reconcile", second=set(range(1, 60, 5)), timeout=60, max_tries=1),
