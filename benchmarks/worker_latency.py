@@ -18,6 +18,7 @@ from pathlib import Path
 
 from arq.connections import create_pool
 
+from backend.db.migrate import upgrade
 from backend.embedded import ensure_postgres, ensure_redis
 from backend.resources import redis_settings
 from backend.wakeup import wake
@@ -50,6 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="agentry-bench-") as tmp:
         data_dir = Path(tmp)
         pg, rd = ensure_postgres(data_dir), ensure_redis(data_dir)
+        upgrade(pg.url())  # the worker's own cron jobs (schedule tick, sweeper) need the schema
         env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTRY_")}
         env.update(
             AGENTRY_DATA_DIR=str(data_dir),
