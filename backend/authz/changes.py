@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import uuid
 from typing import Any
 
 import asyncpg
@@ -104,6 +105,7 @@ class ChangeListener:
         self.live = False
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._barriers: dict[str, asyncio.Future[None]] = {}
 
     async def start(self, wait: float = 5.0) -> None:
         self._task = asyncio.create_task(self._run(), name="authz-change-listener")
@@ -118,8 +120,31 @@ class ChangeListener:
             with contextlib.suppress(BaseException):
                 await self._task
 
-    def _notified(self, *_: Any) -> None:
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         changed()
+        barrier = self._barriers.pop(payload, None)
+        if barrier is not None and not barrier.done():
+            barrier.set_result(None)
+
+    async def barrier(self, within: float = 5.0) -> None:
+        """Return once every change committed before the call has been received.
+
+        PostgreSQL delivers notifications in commit order, so receiving our own marker means every
+        earlier one has been handled. For tests and tools that need the caches settled.
+        """
+        token = f"barrier:{uuid.uuid4().hex}"
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._barriers[token] = future
+        conn = await asyncpg.connect(self.dsn, timeout=within)
+        try:
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, token)
+        finally:
+            await conn.close()
+        try:
+            async with asyncio.timeout(within):
+                await future
+        finally:
+            self._barriers.pop(token, None)
 
     def _lost(self, *_: Any) -> None:
         self.live = False

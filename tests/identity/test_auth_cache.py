@@ -55,9 +55,8 @@ async def _elsewhere(app: Any, sql: str, *args: Any) -> None:
 async def test_repeat_requests_skip_the_database(gql: Any, app: Any, statements: list[str]) -> None:
     token, user_id = await sign_up(gql, "cache@example.com")
     assert app.state.resources.auth_cache.enabled
+    await app.state.resources.auth_cache.listener.barrier()  # earlier writes' notifications are in
     await gql(VIEWER, token=token)  # loads and caches
-    await asyncio.sleep(0.2)  # notifications of earlier writes, if any, have arrived
-    await gql(VIEWER, token=token)
     statements.clear()
     body = await gql("{ viewer { id } }", token=token)
     assert body["data"]["viewer"]["id"] == user_id

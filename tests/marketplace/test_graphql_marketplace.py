@@ -48,6 +48,7 @@ async def test_marketplace_page_statement_budget_is_independent_of_page_size(
 ) -> None:
     async with transaction(app.state.resources.sessions) as s:
         await seed_listings(s, world.a.id, 120)
+    await app.state.resources.auth_cache.listener.barrier()  # the seed's authz notifications are in
     counts = {}
     for first in (1, 20, 100):
         await gql(PAGE, {"first": first}, world.tokens["member"])  # warm the token's last-seen touch
@@ -71,6 +72,7 @@ async def test_agent_relations_use_loaders(gql: Any, app: Any, world: World) -> 
         deployment { id version { number } agent { name }
           history { action actor { id } toVersion { number } } }
       } } } } }"""
+    await app.state.resources.auth_cache.listener.barrier()  # the seed's authz notifications are in
     counts = {}
     for first in (1, 25):
         sized = query.replace("FIRST", str(first))
