@@ -302,14 +302,6 @@ async def delivery(base: str, token: str, deployment: uuid.UUID, subscribers: in
         for e, received in events
         if e.get("at") and (published := datetime.fromisoformat(e["at"]).timestamp()) >= established
     ]
-    if os.environ.get("BENCH_DEBUG"):
-        rows = sorted(
-            ((r - datetime.fromisoformat(e["at"]).timestamp()) * 1000, e["seq"], e["type"], e["kind"], i)
-            for i, events in enumerate(results)
-            for e, r in events
-            if e.get("at") and datetime.fromisoformat(e["at"]).timestamp() >= established
-        )
-        print(rows[-30:])
     await asyncio.gather(*[c.close() for c in clients])
     await owner.close()
     return {

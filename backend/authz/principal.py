@@ -125,16 +125,6 @@ def generation() -> int:
     return _generation
 
 
-def cached_principal(actor: Actor) -> tuple[float, Principal] | None:
-    """``(loaded at, principal)`` if this actor's principal is loaded and still fresh."""
-    cached = actor.__dict__.get(_CACHE_ATTR)
-    if cached is None or time.monotonic() - cached[0] >= CACHE_SECONDS or not cached[1].done():
-        return None
-    if cached[1].exception() is not None:
-        return None
-    return cached[0], cached[1].result()
-
-
 def attach(actor: Actor, principal: Principal, loaded_at: float) -> None:
     """Give a new actor an already loaded principal (it still expires ``CACHE_SECONDS`` after loading)."""
     future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()

@@ -81,6 +81,3 @@ class AuthCache:
         self._entries.move_to_end(digest)
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
