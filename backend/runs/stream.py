@@ -56,8 +56,7 @@ async def _open(
     """The first check and replay on one connection, without a transaction (two round trips)."""
     async with autocommit(resources.engine) as session:
         trace = await _authorized(session, actor, run_id)
-        rows = await session.scalars(repo.events_after(run_id, after_seq, limit=10_000))
-        return trace, [ledger.row_to_wire(row) for row in rows]
+        return trace, await _events_after(session, run_id, after_seq)
 
 
 def redact(event: dict[str, Any]) -> dict[str, Any]:
@@ -67,10 +66,14 @@ def redact(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "data": {"step": (event.get("data") or {}).get("step")}}
 
 
+async def _events_after(session: AsyncSession, run_id: uuid.UUID, after_seq: int) -> list[dict[str, Any]]:
+    rows = await session.scalars(repo.events_after(run_id, after_seq, limit=10_000))
+    return [ledger.row_to_wire(row) for row in rows]
+
+
 async def _replay(resources: Resources, run_id: uuid.UUID, after_seq: int) -> list[dict[str, Any]]:
     async with autocommit(resources.engine) as session:
-        rows = await session.scalars(repo.events_after(run_id, after_seq, limit=10_000))
-        return [ledger.row_to_wire(row) for row in rows]
+        return await _events_after(session, run_id, after_seq)
 
 
 async def run_events(

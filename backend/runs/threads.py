@@ -20,7 +20,9 @@ from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
 from backend.errors import Invalid, NotFound, Unauthenticated
 from backend.models import Agent, AgentVersion, Deployment, Message, Run, Thread
+from backend.resources import Resources
 from backend.runs import repository as repo
+from backend.runs.dispatch import unit_of_work
 from backend.runs.service import check_input, create_run
 
 
@@ -146,6 +148,13 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
         )
     assert run is not None
     return run
+
+
+async def post_message(resources: Resources, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
+    """:func:`send_message` as its own unit of work: its one write is a single statement, so it
+    runs without BEGIN/COMMIT; the job is enqueued once the statement has committed."""
+    async with unit_of_work(resources, one_write=True) as session:
+        return await send_message(session, actor, thread_id=thread_id, content=content)
 
 
 async def rename_thread(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, title: str) -> Thread:

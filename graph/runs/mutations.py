@@ -58,14 +58,12 @@ class RunMutations:
         "Follow it with the runEvents subscription."
     )
     async def send_message(self, info: Info, input: SendMessageInput) -> Run:
-        # One write: thread, run, event, message and audit in a single statement (runs.service).
-        async with unit_of_work(info.context.resources, one_write=True) as session:
-            row = await threads.send_message(
-                session,
-                info.context.actor,
-                thread_id=parse_id(input.thread_id, "threadId"),
-                content=input.content,
-            )
+        row = await threads.post_message(
+            info.context.resources,
+            info.context.actor,
+            thread_id=parse_id(input.thread_id, "threadId"),
+            content=input.content,
+        )
         return Run.from_row(row)
 
     @strawberry.mutation(
