@@ -21,6 +21,7 @@ from arq.connections import create_pool
 
 from backend.embedded.paths import socket_dir
 from backend.resources import redis_settings
+from backend.wakeup import wake
 
 
 def _free_port() -> int:
@@ -42,6 +43,7 @@ async def _worker_ready(data_dir: Path, deadline: float) -> None:
     try:
         job = await pool.enqueue_job("ping")
         assert job is not None
+        await wake(pool)  # as the platform's own enqueues do: no wait for the worker's idle poll
         await job.result(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         await pool.aclose()

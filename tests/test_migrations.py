@@ -68,3 +68,25 @@ def test_head_revision_matches_alembic() -> None:
     from backend.db.migrate import alembic_config, head_revision
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def test_authz_triggers_match_what_the_cache_watches(database_url: str) -> None:
+    """Migration 0003's triggers and backend.authz.changes.WATCHED must describe the same writes."""
+    from backend.authz.changes import WATCHED, asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            """SELECT c.relname AS table, pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t
+               JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE '%_authz_changed'"""
+        )
+    finally:
+        await conn.close()
+    definitions = {r["table"]: r["definition"] for r in rows}
+    assert set(definitions) == set(WATCHED)
+    for table, (on_insert, columns) in WATCHED.items():
+        events = definitions[table].split(" ON ")[0]
+        assert ("INSERT" in events) is on_insert, (table, events)
+        assert "DELETE" in events, (table, events)
+        update = "UPDATE" if columns is None else "UPDATE OF " + ", ".join(columns)
+        assert f"{update} OR" in events or events.endswith(update), (table, events)
