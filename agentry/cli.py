@@ -31,6 +31,7 @@ def api() -> None:
 
     from backend.resources import resolve_urls
     from graph.app import create_app
+    from graph.ws_protocol import CoalescingWebSocketProtocol
 
     settings = get_settings()
     urls = resolve_urls(settings)
@@ -40,7 +41,8 @@ def api() -> None:
             host=settings.host,
             port=settings.api_port,
             log_level="warning",
-            ws="websockets-sansio",
+            # Frames written in one loop iteration leave in one system call (graph/ws_protocol.py).
+            ws=CoalescingWebSocketProtocol,
             # Run events are small JSON frames: compressing each costs more CPU than it saves bytes.
             ws_per_message_deflate=False,
             timeout_graceful_shutdown=10,

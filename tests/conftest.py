@@ -28,6 +28,7 @@ from backend.db.migrate import upgrade
 from backend.embedded import ensure_postgres, ensure_redis
 from backend.resources import Resources, ServiceUrls, open_resources
 from backend.settings import Settings
+from graph.ws_protocol import CoalescingWebSocketProtocol
 
 TEMPLATE_DB = "agentry_test_template"
 
@@ -198,7 +199,7 @@ async def live_server(app: Any) -> AsyncIterator[str]:
     """The app served by uvicorn on a free loopback port (for websockets and real sockets)."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws=CoalescingWebSocketProtocol
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

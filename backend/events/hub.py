@@ -199,11 +199,12 @@ class EventHub:
             ch = self._channels.get(name) if name else None
             if kind in ("message", "pmessage") and ch is not None:
                 try:
-                    event = decode(message["data"])
+                    events = decode(message["data"])
                 except ValueError:
                     continue
                 for sub in tuple(ch.subs):
-                    sub.push(event)
+                    for event in events:
+                        sub.push(event)
             elif kind == "subscribe" and ch is not None and not ch.confirmed.done():
                 ch.confirmed.set_result(None)
             elif kind == "psubscribe":

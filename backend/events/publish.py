@@ -13,7 +13,7 @@ from backend.logging import log
 
 
 async def publish(redis: Redis, run_id: uuid.UUID | str, events: Sequence[dict[str, Any]]) -> bool:
-    """Publishes in one round trip; returns False (and logs) when Redis is unavailable.
+    """Publishes in one message (one round trip); returns False (and logs) when Redis is unavailable.
 
     A failed publish is not an error: the events are in PostgreSQL, and subscribers replay them
     (they poll when the channel stays silent, and resynchronise after a Redis reconnect).
@@ -22,13 +22,7 @@ async def publish(redis: Redis, run_id: uuid.UUID | str, events: Sequence[dict[s
         return True
     name = channel(run_id)
     try:
-        if len(events) == 1:
-            await redis.publish(name, encode(events[0]))
-        else:
-            async with redis.pipeline(transaction=False) as pipe:
-                for event in events:
-                    pipe.publish(name, encode(event))
-                await pipe.execute()
+        await redis.publish(name, encode(events[0] if len(events) == 1 else events))
     except Exception as exc:  # Redis down or restarting: PostgreSQL has the events.
         log.warning("events.publish_failed", run_id=str(run_id), error=type(exc).__name__)
         return False

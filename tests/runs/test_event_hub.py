@@ -63,3 +63,29 @@ async def test_prefix_subscribers_resync_after_the_connection_drops(redis_url: s
         await hub_for(redis).close()
         await redis.aclose()
         await probe.aclose()
+
+
+async def test_a_batch_is_one_message_and_arrives_as_its_events_in_order(redis_url: str) -> None:
+    """A checkpoint's events go out as ONE PUBLISH; each subscriber still gets them one by one."""
+    from backend.events import publish
+
+    redis = Redis.from_url(redis_url)
+    probe = Redis.from_url(redis_url)
+    try:
+        run_id = uuid.uuid4()
+        sub = await hub_for(redis).subscribe(channel(run_id))
+        raw = probe.pubsub()
+        await raw.subscribe(channel(run_id))
+        assert (await raw.get_message(timeout=2.0))["type"] == "subscribe"
+        batch = [{"seq": n, "sub": 0, "type": "step", "kind": "k", "data": {}, "at": None} for n in (3, 4, 5)]
+        assert await publish(redis, run_id, batch)
+        assert [(await _next(sub))["seq"] for _ in batch] == [3, 4, 5]
+        message = await raw.get_message(timeout=2.0)
+        assert message is not None and message["type"] == "message"
+        assert await raw.get_message(timeout=0.2) is None, "one message for the whole batch"
+        await raw.aclose()
+        await sub.close()
+    finally:
+        await hub_for(redis).close()
+        await redis.aclose()
+        await probe.aclose()
