@@ -17,7 +17,6 @@ from pydantic_ai.messages import ModelRequestPart, ModelResponse, RetryPromptPar
 from pydantic_ai.usage import RunUsage
 
 from backend.db import autocommit, utcnow
-from backend.events import publish
 from backend.models import Run
 from backend.resources import Resources
 from backend.runs import hotpath, states
@@ -26,6 +25,7 @@ from backend.runtime.context import LeaseLost
 from backend.runtime.dbretry import retrying
 from backend.runtime.history import dump_message, dump_part
 from backend.runtime.pricing import estimate_cost
+from backend.runtime.publisher import RunPublisher
 
 PREVIEW_CHARS = 4_000
 DELTA_WINDOW_S = 0.04
@@ -53,8 +53,18 @@ def response_text(response: ModelResponse) -> str:
 
 
 class Checkpointer:
-    def __init__(self, resources: Resources, run: Run, owner: str, *, next_seq: int, step: int) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        run: Run,
+        owner: str,
+        *,
+        next_seq: int,
+        step: int,
+        publisher: RunPublisher,
+    ) -> None:
         self.resources = resources
+        self.publisher = publisher
         self.run_id: uuid.UUID = run.id
         self.model = run.model
         self.owner = owner
@@ -99,7 +109,7 @@ class Checkpointer:
         await asyncio.sleep(0)
         while self._deltas:
             batch, self._deltas = _merge(self._deltas), []
-            await publish(self.resources.redis, self.run_id, batch)
+            await self.publisher.publish(batch)
             self._sleeping = True
             try:
                 await asyncio.sleep(DELTA_WINDOW_S)
@@ -115,7 +125,7 @@ class Checkpointer:
             await asyncio.wait({flusher})  # never raises the flusher's cancellation (ours still propagates)
         if self._deltas:
             batch, self._deltas = _merge(self._deltas), []
-            await publish(self.resources.redis, self.run_id, batch)
+            await self.publisher.publish(batch)
 
     # -- steps --------------------------------------------------------------------------------------
     def usage_values(self, usage: RunUsage) -> dict[str, Any]:
@@ -226,7 +236,7 @@ class Checkpointer:
         self.next_seq = expected + len(events)
         await self.drain()
         if written:
-            await publish(self.resources.redis, self.run_id, written)
+            await self.publisher.publish(written)
 
     async def _check_applied(self, session: Any, want_next: int) -> None:
         """A guarded write matched nothing: either our retried commit already landed, or the lease is gone."""

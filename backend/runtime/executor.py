@@ -23,7 +23,6 @@ from sqlalchemy import select
 from backend.agents.schemas import AgentConfig, parse_model
 from backend.authz import Actor
 from backend.db import autocommit, transaction
-from backend.events import publish
 from backend.logging import log
 from backend.models import ApiKey, Run
 from backend.runs import hotpath, ledger, states
@@ -36,6 +35,7 @@ from backend.runtime.dbretry import retrying
 from backend.runtime.history import RunState, rebuild, window
 from backend.runtime.loop import Outcome, limits, run_attempt, run_spec
 from backend.runtime.providers import ModelConfigError, build_model, prepare
+from backend.runtime.publisher import RunPublisher
 from backend.runtime.toolsets import ReplayToolset, build_toolsets
 
 HISTORY_ROWS = 200
@@ -60,6 +60,7 @@ class RunExecution:
         self._replays: list[ReplayToolset] = []
         self._history: list[Any] = []
         self._thread_history: list[tuple[str, str]] = []
+        self.publisher = RunPublisher(runtime.resources.redis, run_id)
 
     # -- control (called by the lease keeper) ---------------------------------------------------------
     def cancel(self, reason: str) -> None:
@@ -80,13 +81,14 @@ class RunExecution:
             return "skipped"
         self.run, self._thread_history = claimed.run, claimed.history
         log.info("run.started", run_id=str(self.run_id), attempt=self.run.attempt)
-        await publish(self.resources.redis, self.run_id, claimed.events)
+        self.publisher.hold(claimed.events)  # rides along with the next publication
         self.task = asyncio.current_task()
         self.runtime.keeper.add(self)
         try:
             return await self._guarded()
         finally:
             self.runtime.keeper.remove(self)
+            await self.publisher.flush()
 
     async def _claim(self) -> hotpath.Claimed | None:
         async with autocommit(self.resources.engine) as session:  # one statement
@@ -160,7 +162,7 @@ class RunExecution:
     async def _release(self) -> None:
         async with transaction(self.resources.sessions) as session:
             events = await ledger.release(session, self.run_id, self.runtime.owner, reason="worker_shutdown")
-        await publish(self.resources.redis, self.run_id, events or [])
+        await self.publisher.publish(events or [])
         log.info("run.released", run_id=str(self.run_id))
 
     # -- the work -----------------------------------------------------------------------------------
@@ -205,7 +207,12 @@ class RunExecution:
         self._history = history
         state = rebuild(history, run.input, steps)
         self.checkpoints = Checkpointer(
-            self.resources, run, self.runtime.owner, next_seq=run.next_seq, step=state.steps
+            self.resources,
+            run,
+            self.runtime.owner,
+            next_seq=run.next_seq,
+            step=state.steps,
+            publisher=self.publisher,
         )
         self.checkpoints.persisted_tool_ids.update(state.tool_results)
         if run.attempt > 0:
@@ -281,8 +288,7 @@ class RunExecution:
                 )
 
         written = await retrying(op, what="finish")
-        if written:
-            await publish(self.resources.redis, run.id, written)
+        await self.publisher.publish(written or [])
 
 
 async def _actor(session: Any, run: Run) -> Actor:
