@@ -50,6 +50,7 @@ class WakingWorker(Worker):
             raise ValueError("WakingWorker does not run in burst mode")
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
+        self._starved = False  # the last poll found more startable jobs than free slots
 
     async def main(self) -> None:
         # arq's Worker.main, with the fixed-delay poll loop replaced by _serve().
@@ -103,14 +104,22 @@ class WakingWorker(Worker):
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()
-        self._wake.set()  # a slot is free: jobs left waiting may start now
+        if self._starved:
+            self._wake.set()  # a slot is free: jobs left waiting may start now
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """Claim the polled jobs in one round trip, then start those this worker won."""
+        """Claim the polled jobs in one round trip, then start those this worker won.
+
+        A job stays in the queue until it finishes, so a poll also lists the jobs this worker is
+        running: those are skipped here rather than claimed (and refused) again on every poll.
+        """
+        running = {j for j, task in self.tasks.items() if not task.done()}
+        candidates = [j for j in (raw.decode() for raw in job_ids) if j not in running]
         free = self.max_jobs - self.job_counter
-        if free <= 0 or not job_ids:
+        self._starved = len(candidates) > max(free, 0)
+        if free <= 0 or not candidates:
             return
-        ids = [j.decode() for j in job_ids[:free]]
+        ids = candidates[:free]
         now = str(timestamp_ms())
         timeout_ms = str(int(self.in_progress_timeout_s * 1000))
         async with self.pool.pipeline(transaction=False) as pipe:

@@ -1,0 +1,60 @@
+"""The waking worker: jobs that found no free slot start as soon as one frees up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+
+from backend.resources import redis_settings
+from backend.wakeup import wake
+from jobs.waking import WakingWorker
+
+STARTS: dict[str, int] = {}
+
+
+async def slow(ctx: dict[str, Any], key: str) -> None:
+    STARTS[key] = STARTS.get(key, 0) + 1
+    await asyncio.sleep(0.2)
+
+
+async def _worker(settings: RedisSettings, queue: str, max_jobs: int) -> WakingWorker:
+    return WakingWorker(
+        functions=[slow],  # type: ignore[list-item]
+        redis_settings=settings,
+        queue_name=queue,
+        burst=False,
+        handle_signals=False,
+        max_jobs=max_jobs,
+        keep_result=0,
+        idle_poll=30.0,  # only wake-ups can start jobs within this test
+    )
+
+
+async def test_jobs_left_waiting_for_a_slot_start_when_one_frees_up(redis_url: str) -> None:
+    settings = redis_settings(redis_url)
+    queue = f"test:{uuid.uuid4().hex}"
+    pool = await create_pool(settings, default_queue_name=queue)
+    worker = await _worker(settings, queue, max_jobs=2)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.sleep(0.3)  # subscribed to wake-ups
+        keys = [f"k{i}-{uuid.uuid4().hex[:6]}" for i in range(5)]
+        for key in keys:
+            await pool.enqueue_job("slow", key, _job_id=key)
+        await wake(pool)
+        async with asyncio.timeout(5):  # 3 waves of 0.2 s; the idle poll (30 s) never fires
+            while sum(STARTS.get(k, 0) for k in keys) < 5 or worker.job_counter:
+                await asyncio.sleep(0.02)
+        assert [STARTS[k] for k in keys] == [1] * 5, "each job ran exactly once"
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        with contextlib.suppress(BaseException):
+            await worker.close()
+        await pool.aclose()
