@@ -53,10 +53,16 @@ async def _check(resources: Resources, actor: Actor, run_id: uuid.UUID) -> bool:
 async def _open(
     resources: Resources, actor: Actor, run_id: uuid.UUID, after_seq: int
 ) -> tuple[bool, list[dict[str, Any]]]:
-    """The first check and replay on one connection, without a transaction (two round trips)."""
+    """The first check and replay in ONE statement: the run joined with its events after ``after_seq``
+    (nothing is returned to the caller before the run is authorised)."""
     async with autocommit(resources.engine) as session:
-        trace = await _authorized(session, actor, run_id)
-        return trace, await _events_after(session, run_id, after_seq)
+        rows = (await session.execute(repo.run_with_events_after(run_id, after_seq, limit=10_000))).all()
+        if not rows:
+            raise NotFound("No such run")
+        run = rows[0][0]
+        await authorize(session, actor, "read", run)
+        trace = await is_allowed(session, actor, "read_trace", run)
+        return trace, [ledger.row_to_wire(event) for _, event in rows if event is not None]
 
 
 def redact(event: dict[str, Any]) -> dict[str, Any]:
