@@ -6,6 +6,7 @@ transaction through :func:`transaction`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -59,10 +60,26 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+_BASE: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` with AUTOCOMMIT set once (same pool), instead of on every connection checkout."""
+    engine = _BASE.get(engine, engine)
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        found = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _BASE[found] = engine
+    return found
+
+
 def engine_of(session: AsyncSession) -> AsyncEngine:
     """The engine behind a session, whether it is bound to the engine or to one of its connections."""
     bind = session.bind
-    return bind.engine if isinstance(bind, AsyncConnection) else bind  # type: ignore[return-value]
+    engine = bind.engine if isinstance(bind, AsyncConnection) else bind
+    assert engine is not None, "an unbound session"
+    return _BASE.get(engine, engine)
 
 
 @asynccontextmanager
@@ -73,11 +90,13 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     (the run hot path's data-modifying CTEs). asyncpg's autocommit is client-side, so switching
     to it costs nothing, and a one-statement unit of work takes one round trip instead of three.
     Several writes that must succeed or fail together belong in :func:`transaction`.
+    A connection is taken from the pool at the first statement only: a session that ends up
+    running none (a run whose model needs no credentials or tools) costs no checkout.
     """
-    async with engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        async with AsyncSession(bind=conn, expire_on_commit=False, autoflush=False) as session:
-            yield session
+    async with AsyncSession(
+        bind=_autocommit_engine(engine), expire_on_commit=False, autoflush=False
+    ) as session:
+        yield session
 
 
 @asynccontextmanager

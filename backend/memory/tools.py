@@ -13,7 +13,7 @@ from typing import Any
 from pydantic_ai import ModelRetry, RunContext
 from pydantic_ai.toolsets import FunctionToolset
 
-from backend.db import transaction
+from backend.db import autocommit, transaction
 from backend.errors import DomainError
 from backend.memory import service
 
@@ -39,7 +39,7 @@ async def remember(ctx: RunContext[Any], text: str) -> str:
 async def recall(ctx: RunContext[Any], query: str) -> str:
     """Search what you remember about the user (full-text; any word may match)."""
     run = ctx.deps.run
-    async with ctx.deps.resources.sessions() as session:
+    async with autocommit(ctx.deps.resources.engine) as session:  # one read: no BEGIN/ROLLBACK
         items = await service.recall(session, agent_id=run.agent_id, user_id=run.user_id, query=query)
     if not items:
         return "no matching memories"
