@@ -15,16 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import literal_column, select, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow, uuid7
+from backend.db.raw import RawSQL, fetchrow
 from backend.models import Run
 from backend.runs import states
 from backend.runs.ledger import NewEvent, done_event, status_event, wire
 
-_CLAIM = text("""
+_CLAIM = RawSQL("""
 WITH r AS (
   UPDATE runs SET status = 'running', lease_owner = :owner,
          lease_expires_at = now() + make_interval(secs => CAST(:lease AS double precision)),
@@ -46,7 +45,7 @@ SELECT r.*, (
   FROM r
 """)
 
-_FINISH = text("""
+_FINISH = RawSQL("""
 WITH r AS (
   UPDATE runs SET status = :status, output = :output, error = :error, status_reason = :reason,
          finished_at = now(), lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
@@ -77,7 +76,7 @@ SELECT next_seq FROM r
 """)
 
 
-_APPEND = text("""
+_APPEND = RawSQL("""
 WITH r AS (
   UPDATE runs SET next_seq = next_seq + :n, updated_at = now(),
          status = COALESCE(CAST(:status AS varchar), status),
@@ -121,14 +120,12 @@ async def append_owned(
         "events": json.dumps([{"type": e.type, "kind": e.kind, "data": e.data} for e in events], default=str),
         **{k: usage.get(k) for k in _USAGE},
     }
-    next_seq = (await session.execute(_APPEND, params)).scalar_one_or_none()
-    if next_seq is None:
+    row = await fetchrow(session, _APPEND, params)
+    if row is None:
         return None
+    next_seq: int = row["next_seq"]
     first = next_seq - len(events)
     return [wire(first + i, e, at) for i, e in enumerate(events)]
-
-
-_HISTORY = literal_column("history", JSONB())  # built once: a type per call costs a cache-key walk
 
 
 @dataclass
@@ -143,15 +140,21 @@ async def claim(
 ) -> Claimed | None:
     """Take the queued run under a lease, with up to ``history`` earlier thread messages."""
     at = utcnow()
-    stmt = select(Run, _HISTORY).from_statement(
-        _CLAIM.bindparams(owner=owner, lease=lease_seconds, run_id=run_id, at=at, history=history)
-    )
-    row = (await session.execute(stmt.execution_options(populate_existing=True))).first()
+    params = {"owner": owner, "lease": lease_seconds, "run_id": run_id, "at": at, "history": history}
+    row = await fetchrow(session, _CLAIM, params)
     if row is None:
         return None
-    run, messages = row
+    values = dict(row)
+    messages = _json(values.pop("history"))
+    values["config"] = _json(values["config"])
+    run = Run(**values)  # built from the row: no ORM loading on the hot path
     event = status_event(states.RUNNING, attempt=run.attempt + 1)
     return Claimed(run, [wire(run.next_seq - 1, event, at)], [(r, c) for r, c in messages or []])
+
+
+def _json(value: Any) -> Any:
+    """jsonb arrives as text on a raw connection (and decoded through SQLAlchemy)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 async def finish_owned(
@@ -194,9 +197,10 @@ async def finish_owned(
         "message_id": uuid7(),
         **{k: usage.get(k) for k in _USAGE},
     }
-    next_seq = (await session.execute(_FINISH, params)).scalar_one_or_none()
-    if next_seq is None:
+    row = await fetchrow(session, _FINISH, params)
+    if row is None:
         return None
+    next_seq: int = row["next_seq"]
     first = next_seq - len(events)
     return [wire(first + i, e, at) for i, e in enumerate(events)]
 
