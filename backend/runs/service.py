@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from backend.audit.service import (
 )
 from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
+from backend.db.raw import RawSQL, fetchrow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.models import Agent, AgentVersion, Deployment, Run, Thread
 from backend.runs import ledger, states
@@ -167,7 +168,7 @@ async def _insert_run(
 
 
 TITLE_CHARS = 80
-_CHAT_INSERT = text(f"""
+_CHAT_INSERT = RawSQL(f"""
 WITH t AS (
   UPDATE threads SET message_count = message_count + 1, updated_at = now(),
          title = COALESCE(NULLIF(title, ''), :title)
@@ -190,7 +191,8 @@ WITH t AS (
   INSERT INTO messages (id, thread_id, run_id, role, content, seq, created_at)
   SELECT :message_id, :thread_id, r.id, 'user', :content, r.thread_seq, :at FROM r
 ), {append_ctes("EXISTS (SELECT 1 FROM r)")}
-SELECT (SELECT thread_seq FROM r), EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain)
+SELECT (SELECT thread_seq FROM r) AS thread_seq,
+       EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain) AS chained
 """)
 
 
@@ -215,10 +217,13 @@ async def _insert_chat_run(
         "title": content.strip()[:TITLE_CHARS],
         **append_params(audit),
     }
-    thread_seq, chained = (await session.execute(_CHAT_INSERT, params)).one()
-    if not chained:
+    row = await fetchrow(session, _CHAT_INSERT, params)
+    assert row is not None
+    if not row["chained"]:
         await ensure_head(session, audit["chain"])
-        thread_seq, chained = (await session.execute(_CHAT_INSERT, params)).one()
+        row = await fetchrow(session, _CHAT_INSERT, params)
+        assert row is not None
+    thread_seq = row["thread_seq"]
     if thread_seq is None:
         return None
     mark_locked(session, audit["chain"])
