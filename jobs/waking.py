@@ -79,6 +79,8 @@ class WakingWorker(Worker):
         while True:
             self._wake.clear()  # before the poll: a wake-up during it makes the next poll immediate
             await self._poll_iteration()
+            if self.job_counter >= self.max_jobs:
+                self._starved = True  # arq skipped the queue (no free slot): poll again when one frees up
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.idle_poll):
                     await self._wake.wait()

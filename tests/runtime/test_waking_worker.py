@@ -58,3 +58,31 @@ async def test_jobs_left_waiting_for_a_slot_start_when_one_frees_up(redis_url: s
         with contextlib.suppress(BaseException):
             await worker.close()
         await pool.aclose()
+
+
+async def test_a_job_enqueued_while_every_slot_is_busy_starts_when_one_frees_up(redis_url: str) -> None:
+    settings = redis_settings(redis_url)
+    queue = f"test:{uuid.uuid4().hex}"
+    pool = await create_pool(settings, default_queue_name=queue)
+    worker = await _worker(settings, queue, max_jobs=1)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.sleep(0.3)
+        first, second = (f"{name}-{uuid.uuid4().hex[:6]}" for name in ("first", "second"))
+        await pool.enqueue_job("slow", first, _job_id=first)
+        await wake(pool)
+        async with asyncio.timeout(5):
+            while STARTS.get(first) is None:
+                await asyncio.sleep(0.01)
+        await pool.enqueue_job("slow", second, _job_id=second)  # the only slot is busy
+        await wake(pool)
+        async with asyncio.timeout(3):  # not the 30 s idle poll
+            while STARTS.get(second) is None:
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        with contextlib.suppress(BaseException):
+            await worker.close()
+        await pool.aclose()
