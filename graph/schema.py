@@ -34,6 +34,7 @@ from graph.memory.queries import MemoryQueries
 from graph.orgs.mutations import OrgMutations
 from graph.orgs.queries import OrgQueries
 from graph.request_id import current_request_id
+from graph.runs.fast_events import EventsExecutor
 from graph.runs.mutations import RunMutations
 from graph.runs.queries import RunQueries
 from graph.runs.subscriptions import RunSubscriptions
@@ -95,6 +96,7 @@ def build_schema(*, development: bool | None = None) -> strawberry.Schema:
         subscription=subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not dev),
+        execution_context_class=EventsExecutor,
     )
 
 
