@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     model_request_timeout: float = 120.0
     model_max_retries: int = 3
     model_retry_backoff: float = 0.5
+    # OpenAI and OpenAI-compatible endpoints: our lean streaming client, or pydantic-ai's SDK model.
+    openai_client: Literal["native", "sdk"] = "native"
     run_lease_seconds: float = 15.0
     db_pool_size: int = 40
     session_idle_minutes: int = 60 * 24 * 7

@@ -15,6 +15,7 @@ from arq.cron import CronJob
 
 from backend.logging import configure_logging, log
 from backend.resources import Resources, ServiceUrls, open_resources, redis_settings, resolve_urls
+from backend.runtime.http1 import close_pools
 from backend.runtime.providers import load_sdks
 from backend.settings import get_settings
 from jobs.runs import RUN_CRON_JOBS, RUN_FUNCTIONS
@@ -44,6 +45,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     resources: Resources | None = ctx.get("resources")
     if resources is not None:
         await resources.close()
+    close_pools()  # model providers' keep-alive connections
     log.info("worker.stopped")
 
 

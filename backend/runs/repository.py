@@ -38,9 +38,7 @@ def events_after(run_id: uuid.UUID, after_seq: int, *, limit: int = 1000) -> Sel
     )
 
 
-def run_with_events_after(
-    run_id: uuid.UUID, after_seq: int, *, limit: int = 1000
-) -> Select[Run, RunEvent]:
+def run_with_events_after(run_id: uuid.UUID, after_seq: int, *, limit: int = 1000) -> Select[Run, RunEvent]:
     """``(Run, RunEvent | None)`` rows: the run once per event after ``after_seq`` (or once, alone)."""
     return (
         select(Run, RunEvent)

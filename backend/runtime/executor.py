@@ -34,7 +34,7 @@ from backend.runtime.credentials import CredentialsError, resolve
 from backend.runtime.dbretry import retrying
 from backend.runtime.history import RunState, rebuild, window
 from backend.runtime.loop import Outcome, limits, run_attempt, run_spec
-from backend.runtime.providers import ModelConfigError, build_model, prepare
+from backend.runtime.providers import ModelConfigError, build_model, prepare, streams_itself
 from backend.runtime.publisher import RunPublisher
 from backend.runtime.toolsets import ReplayToolset, build_toolsets
 
@@ -218,9 +218,19 @@ class RunExecution:
         if run.attempt > 0:
             self.checkpoints.delta("", kind="reset")
         await prepare(config.model)
-        model = build_model(config.model, creds, timeout=self.settings.model_request_timeout)
+        checkpoints = self.checkpoints
+        model = build_model(
+            config.model,
+            creds,
+            timeout=self.settings.model_request_timeout,
+            on_text=checkpoints.delta,
+            client=self.settings.openai_client,
+        )
         self._replays = [ReplayToolset(t, state.tool_results) for t in toolsets]
-        stream = parse_model(config.model).provider != "offline" or offline.streams(run.input)
+        if streams_itself(model):
+            stream = False  # text deltas reach the checkpointer from the model itself
+        else:
+            stream = parse_model(config.model).provider != "offline" or offline.streams(run.input)
         agent = run_spec(model, config, list(self._replays), stream=stream)
         deps = RunDeps(self.resources, run, actor, self)
         return deps, agent, state

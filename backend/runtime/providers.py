@@ -2,6 +2,13 @@
 
 ``offline`` | ``openai:<model>`` | ``anthropic:<model>`` | ``integration:<id>[/<model>]`` (an org
 model integration of type ``openai``, ``anthropic`` or ``openai_compatible`` with its base URL).
+
+OpenAI and OpenAI-compatible endpoints are spoken to by
+:class:`~backend.runtime.chat_completions.ChatCompletionsModel` (``AGENTRY_OPENAI_CLIENT=native``,
+the default): a lean client that streams every answer and hands text deltas straight to the run, so
+the agent loop can take pydantic-ai's cheaper non-streaming path. It cost a third of the OpenAI SDK
+path's CPU per run. ``sdk`` selects pydantic-ai's ``OpenAIChatModel`` on the OpenAI SDK instead.
+
 The SDK clients are created with ``max_retries=0``: retries of 429/5xx/timeouts are done by the
 executor, bounded and with backoff, from the last persisted step (never stacked on SDK retries).
 Clients are cached per process (one connection pool per endpoint and key). The SDKs take seconds
@@ -17,16 +24,19 @@ import asyncio
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 from pydantic_ai.models import Model
 
 from backend.agents.schemas import parse_model
+from backend.runtime.chat_completions import ChatCompletionsModel
 from backend.runtime.credentials import ModelCredentials
 from backend.runtime.offline import OfflineModel
 
 _OFFLINE = OfflineModel()  # stateless: one for the process
+OPENAI_BASE_URL = "https://api.openai.com/v1"
 _CLIENTS: OrderedDict[tuple[str, str, str, float], Any] = OrderedDict()
 _MAX_CLIENTS = 64
 
@@ -71,6 +81,11 @@ async def prepare(model: str) -> None:
         await load_sdks()
 
 
+def streams_itself(model: Model) -> bool:
+    """The model hands text deltas to the run itself: the loop need not stream through pydantic-ai."""
+    return isinstance(model, ChatCompletionsModel)
+
+
 class ModelConfigError(Exception):
     """The run's model cannot be built (unknown provider, missing integration or key)."""
 
@@ -113,16 +128,33 @@ def _anthropic_client(base_url: str | None, api_key: str | None, timeout: float)
     )
 
 
-def build_model(model: str, creds: ModelCredentials | None, *, timeout: float) -> Model:
+def build_model(
+    model: str,
+    creds: ModelCredentials | None,
+    *,
+    timeout: float,
+    on_text: Callable[[str], None] | None = None,
+    client: str = "native",
+) -> Model:
+    """``on_text`` receives streamed text deltas from models that stream themselves (native client)."""
     ref = parse_model(model)
     if ref.provider == "offline":
         return _OFFLINE
     if creds is None:
         raise ModelConfigError(f"no credentials for model {model!r}")
-    _import_sdks()  # a no-op once prepare() ran
     name = ref.name or creds.model
     if not name:
         raise ModelConfigError(f"model {model!r} names no model and its integration has no default model")
+    if creds.kind != "anthropic" and client == "native":
+        return ChatCompletionsModel(
+            name,
+            base_url=creds.base_url or OPENAI_BASE_URL,
+            api_key=creds.api_key,
+            timeout=timeout,
+            system="openai" if creds.kind == "openai" else "openai-compatible",
+            on_text=on_text,
+        )
+    _import_sdks()  # a no-op once prepare() ran
     if creds.kind == "anthropic":
         client = _anthropic_client(creds.base_url, creds.api_key, timeout)
         return _SDK.AnthropicModel(name, provider=_SDK.AnthropicProvider(anthropic_client=client))

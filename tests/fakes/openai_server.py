@@ -12,6 +12,12 @@ calls in two argument pieces) and a usage chunk when ``stream_options.include_us
 Faults are scripted per request, in order: ``server.script(("status", 429), ("status", 500),
 ("hang", None), ("ok", None))``; unscripted requests behave normally. ``POST /_script`` with a JSON
 list of ``[kind, value]`` does the same over HTTP; ``GET /_requests`` returns the recorded bodies.
+Other steps: ``("status", {"code": 429, "headers": {...}, "error": {...}})`` (an error response with
+those headers and error object), and for streamed answers ``("stall", secs)`` (stop after the first
+chunk for ``secs``), ``("trickle", secs)`` (wait ``secs`` before each chunk), ``("stream_error", {...})``
+(an ``error`` object after the first chunk, then the end of the body) and ``("truncate", None)`` (end
+the body without the usage chunk and ``[DONE]``).
+``clients`` records the (host, port) each request came from, i.e. its connection.
 
 Run standalone: ``python -m tests.fakes.openai_server --port 8799``.
 """
@@ -49,6 +55,7 @@ class FakeOpenAI:
         self.tool_name = tool_name
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
+        self.clients: list[tuple[str, int]] = []
         self._script: deque[tuple[str, Any]] = deque()
         self.app = Starlette(
             routes=[
@@ -75,21 +82,23 @@ class FakeOpenAI:
     async def completions(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
+        if request.client is not None:
+            self.clients.append((request.client.host, request.client.port))
         kind, value = self._script.popleft() if self._script else ("ok", None)
         if kind == "status":
-            headers = {"retry-after": "0"} if value == 429 else {}
-            return JSONResponse(
-                {"error": {"message": f"fake error {value}", "type": "fake", "code": None}},
-                status_code=int(value),
-                headers=headers,
-            )
+            spec: dict[str, Any] = value if isinstance(value, dict) else {"code": value}
+            code = int(spec["code"])
+            headers = spec.get("headers", {"retry-after": "0"} if code == 429 else {})
+            error = spec.get("error", {"message": f"fake error {code}", "type": "fake", "code": None})
+            return JSONResponse({"error": error}, status_code=code, headers=headers)
         if kind == "hang":
             await asyncio.sleep(value or 3600)
         if self.delay:
             await asyncio.sleep(self.delay)
         text, call = self._decide(body)
         if body.get("stream"):
-            return StreamingResponse(self._stream(body, text, call), media_type="text/event-stream")
+            fault = (kind, value) if kind in ("stall", "trickle", "stream_error", "truncate") else None
+            return StreamingResponse(self._stream(body, text, call, fault), media_type="text/event-stream")
         return JSONResponse(self._completion(body, text, call))
 
     def _decide(self, body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
@@ -135,7 +144,11 @@ class FakeOpenAI:
         }
 
     async def _stream(
-        self, body: dict[str, Any], text: str | None, call: dict[str, Any] | None
+        self,
+        body: dict[str, Any],
+        text: str | None,
+        call: dict[str, Any] | None,
+        fault: tuple[str, Any] | None = None,
     ) -> AsyncIterator[bytes]:
         base = {
             "id": f"chatcmpl-{len(self.requests)}",
@@ -144,11 +157,18 @@ class FakeOpenAI:
             "model": body.get("model", "fake-model"),
         }
 
+        trickle = fault[1] if fault is not None and fault[0] == "trickle" else 0
+
         def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
             data = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
             return f"data: {json.dumps(data)}\n\n".encode()
 
         yield chunk({"role": "assistant", "content": ""})
+        if fault is not None and fault[0] == "stall":
+            await asyncio.sleep(fault[1] or 3600)
+        if fault is not None and fault[0] == "stream_error":
+            yield f"data: {json.dumps({'error': fault[1]})}\n\n".encode()
+            return
         if call is not None:
             args = call["function"]["arguments"]
             half = len(args) // 2
@@ -168,8 +188,12 @@ class FakeOpenAI:
             yield chunk({}, "tool_calls")
         else:
             for piece in _pieces(text or ""):
+                if trickle:
+                    await asyncio.sleep(trickle)
                 yield chunk({"content": piece})
             yield chunk({}, "stop")
+        if fault is not None and fault[0] == "truncate":
+            return
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = {**base, "choices": [], "usage": self._usage(body, text, call)}
             yield f"data: {json.dumps(usage)}\n\n".encode()

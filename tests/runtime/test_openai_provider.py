@@ -1,13 +1,20 @@
-"""The real OpenAI provider code over HTTP against the local fake chat-completions server."""
+"""The real OpenAI provider code over HTTP against the local fake chat-completions server.
+
+Every test runs the default native client (backend.runtime.chat_completions); the tool-call test
+also runs pydantic-ai's OpenAI SDK model (``AGENTRY_OPENAI_CLIENT=sdk``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from backend.resources import Resources
 from backend.runs import states
-from tests.runtime.harness import World, events_of, use_fake_model
-from tests.runtime.helpers import chat, new_thread
+from backend.runs.stream import run_events
+from tests.runtime.harness import World, events_of, use_fake_model, wait_run
+from tests.runtime.helpers import chat, new_thread, send
 
 
 def _fast(resources: Resources, *, timeout: float = 5.0) -> None:
@@ -15,16 +22,24 @@ def _fast(resources: Resources, *, timeout: float = 5.0) -> None:
     resources.settings.model_request_timeout = timeout
 
 
+@pytest.mark.parametrize("client", ["native", "sdk"])
 async def test_tool_call_then_answer_streams(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str], client: str
 ) -> None:
     fake, url = fake_openai
     _fast(resources)
+    resources.settings.openai_client = client  # type: ignore[assignment]
+    fake.requests.clear()
+    fake.delay = 0.3  # time to subscribe before the first token
     await use_fake_model(resources, world, url)
     thread = await new_thread(resources, world)
-    run = await chat(resources, world, thread, "what do you remember?")
+    sent = await send(resources, world, thread, "what do you remember?")
+    live = [e async for e in run_events(resources, world.actor("member"), sent.id)]
+    run = await wait_run(resources, sent.id)
     assert run.status == states.SUCCEEDED, run.error
     assert run.output == "done: no matching memories"
+    deltas = [e["data"]["delta"] for e in live if e.get("kind") == "delta"]
+    assert len(deltas) >= 1 and "".join(deltas) == run.output, "the answer streamed live"
     assert (run.requests, run.tool_calls) == (2, 1)
     assert run.input_tokens > 0 and run.output_tokens > 0
     assert all(r.get("stream") for r in fake.requests)
