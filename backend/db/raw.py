@@ -12,6 +12,7 @@ run outside of. Such sessions get the same text through SQLAlchemy instead.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -40,6 +41,11 @@ class RawSQL:
 
     def args(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[name] for name in self.names]
+
+
+def jsonb(value: Any) -> Any:
+    """A json/jsonb column's value: decoded by SQLAlchemy's codec on its connections, else text."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 async def fetchrow(

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow, uuid7
-from backend.db.raw import RawSQL, fetchrow
+from backend.db.raw import RawSQL, fetchrow, jsonb
 from backend.models import Run
 from backend.runs import states
 from backend.runs.ledger import NewEvent, done_event, status_event, wire
@@ -145,16 +145,11 @@ async def claim(
     if row is None:
         return None
     values = dict(row)
-    messages = _json(values.pop("history"))
-    values["config"] = _json(values["config"])
+    messages = jsonb(values.pop("history"))
+    values["config"] = jsonb(values["config"])
     run = Run(**values)  # built from the row: no ORM loading on the hot path
     event = status_event(states.RUNNING, attempt=run.attempt + 1)
     return Claimed(run, [wire(run.next_seq - 1, event, at)], [(r, c) for r, c in messages or []])
-
-
-def _json(value: Any) -> Any:
-    """jsonb arrives as text on a raw connection (and decoded through SQLAlchemy)."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 async def finish_owned(

@@ -38,17 +38,6 @@ def events_after(run_id: uuid.UUID, after_seq: int, *, limit: int = 1000) -> Sel
     )
 
 
-def run_with_events_after(run_id: uuid.UUID, after_seq: int, *, limit: int = 1000) -> Select[Run, RunEvent]:
-    """``(Run, RunEvent | None)`` rows: the run once per event after ``after_seq`` (or once, alone)."""
-    return (
-        select(Run, RunEvent)
-        .outerjoin(RunEvent, and_(RunEvent.run_id == Run.id, RunEvent.seq > after_seq))
-        .where(Run.id == run_id)
-        .order_by(RunEvent.seq)
-        .limit(limit)
-    )
-
-
 def steps(run_ids: Sequence[uuid.UUID]) -> Select[Any]:
     return (
         select(RunEvent)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import Actor, authorize, is_allowed
 from backend.db import autocommit
+from backend.db.raw import RawSQL, fetchrow, jsonb
 from backend.errors import NotFound
 from backend.events import channel, hub_for
 from backend.events.hub import RESYNC
@@ -33,6 +34,7 @@ from backend.runs import ledger
 from backend.runs import repository as repo
 
 IDLE_POLL_S = 2.0
+REPLAY_LIMIT = 10_000
 REAUTHORIZE_S = 30.0
 
 
@@ -50,19 +52,38 @@ async def _check(resources: Resources, actor: Actor, run_id: uuid.UUID) -> bool:
         return await _authorized(session, actor, run_id)
 
 
+_OPEN = RawSQL("""
+SELECT r.*, (
+  SELECT COALESCE(
+           jsonb_agg(jsonb_build_array(e.seq, e.type, e.kind, e.data, e.created_at) ORDER BY e.seq), '[]')
+    FROM (SELECT seq, type, kind, data, created_at FROM run_events
+           WHERE run_id = r.id AND seq > :after_seq ORDER BY seq LIMIT :limit) AS e
+) AS replay
+  FROM runs AS r WHERE r.id = :run_id
+""")
+
+
 async def _open(
     resources: Resources, actor: Actor, run_id: uuid.UUID, after_seq: int
 ) -> tuple[bool, list[dict[str, Any]]]:
-    """The first check and replay in ONE statement: the run joined with its events after ``after_seq``
-    (nothing is returned to the caller before the run is authorised)."""
+    """The first check and replay in ONE statement: the run with its events after ``after_seq`` (nothing
+    is returned to the caller before the run is authorised)."""
     async with autocommit(resources.engine) as session:
-        rows = (await session.execute(repo.run_with_events_after(run_id, after_seq, limit=10_000))).all()
-        if not rows:
+        row = await fetchrow(
+            session, _OPEN, {"run_id": run_id, "after_seq": after_seq, "limit": REPLAY_LIMIT}
+        )
+        if row is None:
             raise NotFound("No such run")
-        run = rows[0][0]
+        values = dict(row)
+        replay = jsonb(values.pop("replay"))
+        values["config"] = jsonb(values["config"])
+        run = Run(**values)
         await authorize(session, actor, "read", run)
         trace = await is_allowed(session, actor, "read_trace", run)
-        return trace, [ledger.row_to_wire(event) for _, event in rows if event is not None]
+        return trace, [
+            {"seq": seq, "sub": 0, "type": kind_of, "kind": kind, "data": data, "at": at}
+            for seq, kind_of, kind, data, at in replay
+        ]
 
 
 def redact(event: dict[str, Any]) -> dict[str, Any]:
