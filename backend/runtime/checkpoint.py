@@ -117,7 +117,7 @@ class Checkpointer:
                 self._sleeping = False
 
     async def drain(self) -> None:
-        """Publish what is pending now (a persisted event follows: deltas must go out first)."""
+        """Pending deltas go out ahead of the persisted events that follow, in the same message."""
         flusher = self._flusher
         if flusher is not None and not flusher.done():
             if self._sleeping:
@@ -125,7 +125,7 @@ class Checkpointer:
             await asyncio.wait({flusher})  # never raises the flusher's cancellation (ours still propagates)
         if self._deltas:
             batch, self._deltas = _merge(self._deltas), []
-            await self.publisher.publish(batch)
+            self.publisher.hold(batch)
 
     # -- steps --------------------------------------------------------------------------------------
     def usage_values(self, usage: RunUsage) -> dict[str, Any]:
@@ -209,12 +209,20 @@ class Checkpointer:
                 "part": dump_part(part),
             },
         )
-        await self.write([event], self.usage_values(usage))
+        await self.write([event], self.usage_values(usage), hold=True)
         self.persisted_tool_ids.add(call_id)
 
     async def write(
-        self, events: Sequence[NewEvent], values: dict[str, Any], *, status: str | None = None
+        self,
+        events: Sequence[NewEvent],
+        values: dict[str, Any],
+        *,
+        status: str | None = None,
+        hold: bool = False,
     ) -> None:
+        """Persist ``events`` (a checkpoint), then publish them; ``hold``: with the next publication
+        (the next model answer's first token, usually a few milliseconds later; at most
+        :data:`~backend.runtime.publisher.HOLD_S`)."""
         expected = self.next_seq
 
         async def op() -> list[dict[str, Any]] | None:
@@ -235,7 +243,9 @@ class Checkpointer:
         written = await retrying(op, what="checkpoint")
         self.next_seq = expected + len(events)
         await self.drain()
-        if written:
+        if written and hold:
+            self.publisher.hold(written)
+        elif written:
             await self.publisher.publish(written)
 
     async def _check_applied(self, session: Any, want_next: int) -> None:
