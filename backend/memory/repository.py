@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from backend.models import MemoryItem
 
@@ -24,17 +24,31 @@ def search_terms(query: str) -> str | None:
     return " or ".join(words) if words else None
 
 
-def matching(agent_id: uuid.UUID, user_id: uuid.UUID, query: str, limit: int) -> Select[Any]:
+# Built once with bound parameters: building a full-text select per call cost more CPU than the
+# search itself, and every model-called ``recall`` runs one.
+_AGENT: Any = bindparam("agent_id")
+_USER: Any = bindparam("user_id")
+_TERMS: Any = bindparam("terms")
+_LIMIT: Any = bindparam("limit")
+_TSQUERY = func.websearch_to_tsquery("english", _TERMS)
+_NEWEST = owned(_AGENT, _USER).order_by(MemoryItem.created_at.desc()).limit(_LIMIT)
+_BEST = (
+    owned(_AGENT, _USER)
+    .where(MemoryItem.search.op("@@")(_TSQUERY))
+    .order_by(func.ts_rank(MemoryItem.search, _TSQUERY).desc(), MemoryItem.created_at.desc())
+    .limit(_LIMIT)
+)
+
+
+def matching(
+    agent_id: uuid.UUID, user_id: uuid.UUID, query: str, limit: int
+) -> tuple[Select[Any], dict[str, Any]]:
+    """Best full-text matches first (any word); the newest items when nothing searchable is left."""
     terms = search_terms(query)
-    stmt = owned(agent_id, user_id)
+    params: dict[str, Any] = {"agent_id": agent_id, "user_id": user_id, "limit": limit}
     if terms is None:
-        return stmt.order_by(MemoryItem.created_at.desc()).limit(limit)
-    tsquery = func.websearch_to_tsquery("english", terms)
-    return (
-        stmt.where(MemoryItem.search.op("@@")(tsquery))
-        .order_by(func.ts_rank(MemoryItem.search, tsquery).desc(), MemoryItem.created_at.desc())
-        .limit(limit)
-    )
+        return _NEWEST, params
+    return _BEST, {**params, "terms": terms}
 
 
 def count(agent_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any]:

@@ -56,7 +56,8 @@ async def recall(
     session: AsyncSession, *, agent_id: uuid.UUID, user_id: uuid.UUID, query: str, limit: int = RECALL_LIMIT
 ) -> list[MemoryItem]:
     """Best full-text matches first (any word matches); the newest items for an empty query."""
-    return list((await session.scalars(repo.matching(agent_id, user_id, query, limit))).all())
+    stmt, params = repo.matching(agent_id, user_id, query, limit)
+    return list((await session.scalars(stmt, params)).all())
 
 
 async def list_memories(

@@ -80,6 +80,7 @@ from pydantic_ai.usage import RequestUsage
 from pydantic_core import from_json, to_json
 
 from backend.runtime import http1
+from backend.runtime.pricing import estimate_cost
 
 if TYPE_CHECKING:
     from pydantic_ai._run_context import RunContext
@@ -705,9 +706,15 @@ class _Stream:
                 finish_reason = "stop"  # some OpenAI-compatible servers never send one
         if self.created:
             details["timestamp"] = datetime.fromtimestamp(self.created, tz=UTC)
+        usage = _usage(self.usage)
+        # Our own price table, as the run records it: pydantic-ai would otherwise look the model up in
+        # genai-prices for every response (a scan of its whole catalogue for names it doesn't know).
+        usage.cost = estimate_cost(
+            self.model_name or model.model_name, usage.input_tokens, usage.output_tokens
+        )
         return ModelResponse(
             parts=parts,
-            usage=_usage(self.usage),
+            usage=usage,
             model_name=self.model_name,
             timestamp=now_utc(),
             provider_name=model.system,

@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 from pydantic_ai.exceptions import UnexpectedModelBehavior
@@ -194,6 +195,7 @@ async def _respond(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     usage = RequestUsage(
         input_tokens=_request_tokens(messages),
         output_tokens=estimate_tokens(text or (call.args_as_json_str() if call else "")),
+        cost=Decimal(0),  # free; and spares pydantic-ai a genai-prices lookup per response
     )
     return ModelResponse(parts=[part], usage=usage, model_name=MODEL_NAME)
 
