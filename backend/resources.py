@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.authz.changes import watch_engine
 from backend.db import create_engine, create_sessionmaker
+from backend.db.raw import close_hot_pool
 from backend.embedded.urls import ServiceUrls, resolve_urls
 from backend.settings import Settings
 
@@ -58,6 +59,7 @@ class Resources:
     async def close(self) -> None:
         await self.arq.aclose()
         await self.redis.aclose()
+        await close_hot_pool(self.engine)
         await self.engine.dispose()
 
 

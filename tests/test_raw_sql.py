@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.db import autocommit, transaction
-from backend.db.raw import RawSQL, fetchrow
+from backend.db.raw import RawSQL, fetchrow, jsonb
 from backend.resources import Resources
 
 
@@ -31,3 +31,16 @@ async def test_autocommit_statements_commit_and_transactional_ones_roll_back(res
     async with autocommit(resources.engine) as s:
         assert list((await s.execute(text("SELECT v FROM raw_probe ORDER BY v"))).scalars()) == [1]
         await s.execute(text("DROP TABLE raw_probe"))
+
+
+async def test_hot_connections_run_raw_statements_and_close_with_the_resources(resources: Resources) -> None:
+    from backend.db.raw import _POOLS, close_hot_pool, hot_connection
+
+    stmt = RawSQL("""SELECT CAST(:a AS int) * 2 AS twice, '{"k": 1}'::jsonb AS j""")
+    async with hot_connection(resources.engine) as conn:
+        row = await fetchrow(conn, stmt, {"a": 21})
+    assert row is not None and row["twice"] == 42
+    assert jsonb(row["j"]) == {"k": 1}, "plain asyncpg returns jsonb as text; jsonb() decodes either form"
+    pool = _POOLS[resources.engine]
+    await close_hot_pool(resources.engine)
+    assert pool._closed and resources.engine not in _POOLS

@@ -8,17 +8,26 @@ they skip it: :class:`RawSQL` turns the text's ``:name`` parameters into asyncpg
 Only on sessions in autocommit mode (:func:`backend.db.autocommit`): in a transactional session
 SQLAlchemy begins the transaction lazily at its own first statement, which a raw statement would
 run outside of. Such sessions get the same text through SQLAlchemy instead.
+
+:func:`hot_connection` goes one step further for statements that need no session at all (the
+worker's claim, checkpoints and finish; ``runEvents``' opening read): a connection from a small
+asyncpg pool beside the engine's, without SQLAlchemy's checkout and return (about 90 µs of CPU per
+statement), and without asyncpg's reset query on release, since these statements leave no session
+state behind (no transaction, no SET, no LISTEN).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+from sqlalchemy import TextClause, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -49,9 +58,12 @@ def jsonb(value: Any) -> Any:
 
 
 async def fetchrow(
-    session: AsyncSession, stmt: RawSQL, params: Mapping[str, Any]
+    session: AsyncSession | asyncpg.Connection, stmt: RawSQL, params: Mapping[str, Any]
 ) -> Mapping[str, Any] | None:
     """The statement's first row (a mapping by column name), or ``None``."""
+    if not isinstance(session, AsyncSession):  # an asyncpg connection (or a pool's proxy of one)
+        found_row: Mapping[str, Any] | None = await session.fetchrow(stmt.sql, *stmt.args(params))
+        return found_row
     fairy = await (await session.connection()).get_raw_connection()
     if not getattr(fairy.dbapi_connection, "autocommit", False):
         found = (await session.execute(stmt.clause, dict(params))).mappings().first()
@@ -60,3 +72,44 @@ async def fetchrow(
     assert driver is not None
     row: Mapping[str, Any] | None = await driver.fetchrow(stmt.sql, *stmt.args(params))
     return row
+
+
+_POOLS: weakref.WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = weakref.WeakKeyDictionary()
+
+
+async def _keep(connection: asyncpg.Connection) -> None:
+    """Released as is: hot-path statements leave no session state to reset."""
+
+
+async def _pool_for(engine: AsyncEngine) -> asyncpg.Pool:
+    pool = _POOLS.get(engine)
+    if pool is not None:
+        return pool
+    dsn = make_url(engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    created = await asyncpg.create_pool(  # min_size 0: opens nothing until the first acquire
+        dsn,
+        min_size=0,
+        max_size=max(2, engine.pool.size() // 2),  # type: ignore[attr-defined]
+        reset=_keep,
+        timeout=5,
+        command_timeout=60,
+        max_inactive_connection_lifetime=60,
+    )
+    pool = _POOLS.setdefault(engine, created)
+    if pool is not created:  # another task won the race
+        await created.close()
+    return pool
+
+
+@asynccontextmanager
+async def hot_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A connection for ONE self-contained statement (autocommit); see the module docstring."""
+    pool = await _pool_for(engine)
+    async with pool.acquire(timeout=5) as connection:
+        yield connection
+
+
+async def close_hot_pool(engine: AsyncEngine) -> None:
+    pool = _POOLS.pop(engine, None)
+    if pool is not None:
+        await pool.close()

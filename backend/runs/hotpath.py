@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow, uuid7
@@ -98,7 +99,7 @@ SELECT next_seq FROM r
 
 
 async def append_owned(
-    session: AsyncSession,
+    session: AsyncSession | asyncpg.Connection,
     run_id: uuid.UUID,
     events: Sequence[NewEvent],
     *,
@@ -136,7 +137,12 @@ class Claimed:
 
 
 async def claim(
-    session: AsyncSession, run_id: uuid.UUID, owner: str, lease_seconds: float, *, history: int
+    session: AsyncSession | asyncpg.Connection,
+    run_id: uuid.UUID,
+    owner: str,
+    lease_seconds: float,
+    *,
+    history: int,
 ) -> Claimed | None:
     """Take the queued run under a lease, with up to ``history`` earlier thread messages."""
     at = utcnow()
@@ -153,7 +159,7 @@ async def claim(
 
 
 async def finish_owned(
-    session: AsyncSession,
+    session: AsyncSession | asyncpg.Connection,
     run_id: uuid.UUID,
     status: str,
     *,

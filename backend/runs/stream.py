@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import Actor, authorize, is_allowed
 from backend.db import autocommit
-from backend.db.raw import RawSQL, fetchrow, jsonb
+from backend.db.raw import RawSQL, fetchrow, hot_connection, jsonb
 from backend.errors import NotFound
 from backend.events import channel, hub_for
 from backend.events.hub import RESYNC
@@ -68,10 +68,9 @@ async def _open(
 ) -> tuple[bool, list[dict[str, Any]]]:
     """The first check and replay in ONE statement: the run with its events after ``after_seq`` (nothing
     is returned to the caller before the run is authorised)."""
-    async with autocommit(resources.engine) as session:
-        row = await fetchrow(
-            session, _OPEN, {"run_id": run_id, "after_seq": after_seq, "limit": REPLAY_LIMIT}
-        )
+    async with hot_connection(resources.engine) as conn:
+        row = await fetchrow(conn, _OPEN, {"run_id": run_id, "after_seq": after_seq, "limit": REPLAY_LIMIT})
+    async with autocommit(resources.engine) as session:  # connects only if a policy needs a query
         if row is None:
             raise NotFound("No such run")
         values = dict(row)

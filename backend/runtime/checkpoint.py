@@ -16,7 +16,8 @@ from typing import Any
 from pydantic_ai.messages import ModelRequestPart, ModelResponse, RetryPromptPart, TextPart, ToolReturnPart
 from pydantic_ai.usage import RunUsage
 
-from backend.db import autocommit, utcnow
+from backend.db import utcnow
+from backend.db.raw import RawSQL, fetchrow, hot_connection
 from backend.models import Run
 from backend.resources import Resources
 from backend.runs import hotpath, states
@@ -30,6 +31,7 @@ from backend.runtime.publisher import RunPublisher
 PREVIEW_CHARS = 4_000
 DELTA_WINDOW_S = 0.04
 _SUB_PER_ATTEMPT = 1_000_000
+_LEASE = RawSQL("SELECT next_seq, lease_owner, status FROM runs WHERE id = :run_id")
 
 
 def _preview(text: str) -> str:
@@ -226,9 +228,9 @@ class Checkpointer:
         expected = self.next_seq
 
         async def op() -> list[dict[str, Any]] | None:
-            async with autocommit(self.resources.engine) as session:
+            async with hot_connection(self.resources.engine) as conn:
                 written = await hotpath.append_owned(
-                    session,
+                    conn,
                     self.run_id,
                     events,
                     owner=self.owner,
@@ -237,7 +239,7 @@ class Checkpointer:
                     status=status,
                 )
                 if written is None:
-                    await self._check_applied(session, expected + len(events))
+                    await self._check_applied(conn, expected + len(events))
             return written
 
         written = await retrying(op, what="checkpoint")
@@ -248,16 +250,10 @@ class Checkpointer:
         elif written:
             await self.publisher.publish(written)
 
-    async def _check_applied(self, session: Any, want_next: int) -> None:
+    async def _check_applied(self, conn: Any, want_next: int) -> None:
         """A guarded write matched nothing: either our retried commit already landed, or the lease is gone."""
-        from sqlalchemy import select
-
-        row = (
-            await session.execute(
-                select(Run.next_seq, Run.lease_owner, Run.status).where(Run.id == self.run_id)
-            )
-        ).first()
-        if row is None or row.lease_owner != self.owner or row.status not in states.EXECUTING:
+        row = await fetchrow(conn, _LEASE, {"run_id": self.run_id})
+        if row is None or row["lease_owner"] != self.owner or row["status"] not in states.EXECUTING:
             raise LeaseLost(str(self.run_id))
-        if row.next_seq != want_next:
-            raise LeaseLost(f"{self.run_id}: unexpected next_seq {row.next_seq}")
+        if row["next_seq"] != want_next:
+            raise LeaseLost(f"{self.run_id}: unexpected next_seq {row['next_seq']}")

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from backend.agents.schemas import AgentConfig, parse_model
 from backend.authz import Actor
 from backend.db import autocommit, transaction
+from backend.db.raw import hot_connection
 from backend.logging import log
 from backend.models import ApiKey, Run
 from backend.runs import hotpath, ledger, states
@@ -91,9 +92,9 @@ class RunExecution:
             await self.publisher.flush()
 
     async def _claim(self) -> hotpath.Claimed | None:
-        async with autocommit(self.resources.engine) as session:  # one statement
+        async with hot_connection(self.resources.engine) as conn:  # one statement
             return await hotpath.claim(
-                session,
+                conn,
                 self.run_id,
                 self.runtime.owner,
                 self.settings.run_lease_seconds,
@@ -282,9 +283,9 @@ class RunExecution:
         events_before = before or []
 
         async def op() -> list[dict[str, Any]] | None:
-            async with autocommit(self.resources.engine) as session:  # one statement
+            async with hot_connection(self.resources.engine) as conn:  # one statement
                 return await hotpath.finish_owned(
-                    session,
+                    conn,
                     run.id,
                     status,
                     owner=self.runtime.owner,
