@@ -105,6 +105,7 @@ def test_postgres_16_with_named_volume_and_readiness_check(compose: dict[str, An
     data = mounts(postgres).get("/var/lib/postgresql/data")
     assert data in (compose.get("volumes") or {}), "PostgreSQL data must live in a named volume"
     assert "pg_isready" in healthcheck(postgres)
+    assert "max_connections=300" in postgres["command"], "room for every process's pools at peak"
 
 
 def test_redis_7_persists_and_never_evicts(compose: dict[str, Any], services: dict) -> None:
