@@ -6,8 +6,9 @@ model integration of type ``openai``, ``anthropic`` or ``openai_compatible`` wit
 OpenAI and OpenAI-compatible endpoints are spoken to by
 :class:`~backend.runtime.chat_completions.ChatCompletionsModel` (``AGENTRY_OPENAI_CLIENT=native``,
 the default): a lean client that streams every answer and hands text deltas straight to the run, so
-the agent loop can take pydantic-ai's cheaper non-streaming path. It cost a third of the OpenAI SDK
-path's CPU per run. ``sdk`` selects pydantic-ai's ``OpenAIChatModel`` on the OpenAI SDK instead.
+the agent loop can take pydantic-ai's cheaper non-streaming path: about 0.25 ms of CPU per request
+against 2.4-4.7 ms through the OpenAI SDK (``benchmarks/model_client.py``). ``sdk`` selects
+pydantic-ai's ``OpenAIChatModel`` on the OpenAI SDK instead.
 
 The SDK clients are created with ``max_retries=0``: retries of 429/5xx/timeouts are done by the
 executor, bounded and with backoff, from the last persisted step (never stacked on SDK retries).
