@@ -1,7 +1,7 @@
 """The real OpenAI provider code over HTTP against the local fake chat-completions server.
 
-Every test runs the default native client (backend.runtime.chat_completions); the tool-call test
-also runs pydantic-ai's OpenAI SDK model (``AGENTRY_OPENAI_CLIENT=sdk``).
+Every test runs both clients: the default native one (backend.runtime.chat_completions) and
+pydantic-ai's OpenAI SDK model (``AGENTRY_OPENAI_CLIENT=sdk``).
 """
 
 from __future__ import annotations
@@ -55,10 +55,13 @@ async def test_tool_call_then_answer_streams(
     ]
 
 
+@pytest.mark.parametrize("client", ["native", "sdk"])
 async def test_429_and_500_are_retried_with_backoff(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str], client: str
 ) -> None:
     fake, url = fake_openai
+    resources.settings.openai_client = client  # type: ignore[assignment]
+    fake.requests.clear()
     _fast(resources)
     await use_fake_model(resources, world, url)
     fake.script(("status", 429), ("ok", None), ("status", 500))
@@ -71,10 +74,13 @@ async def test_429_and_500_are_retried_with_backoff(
     assert len(steps) == 1  # the retry after the 500 did not repeat the tool
 
 
+@pytest.mark.parametrize("client", ["native", "sdk"])
 async def test_persistent_500_fails_with_the_last_error(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str], client: str
 ) -> None:
     fake, url = fake_openai
+    resources.settings.openai_client = client  # type: ignore[assignment]
+    fake.requests.clear()
     _fast(resources)
     await use_fake_model(resources, world, url)
     fake.script(*[("status", 500)] * 10)
@@ -85,10 +91,13 @@ async def test_persistent_500_fails_with_the_last_error(
     assert len(fake.requests) == resources.settings.model_max_retries + 1
 
 
+@pytest.mark.parametrize("client", ["native", "sdk"])
 async def test_client_errors_are_not_retried(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str], client: str
 ) -> None:
     fake, url = fake_openai
+    resources.settings.openai_client = client  # type: ignore[assignment]
+    fake.requests.clear()
     _fast(resources)
     await use_fake_model(resources, world, url)
     fake.script(("status", 400))
@@ -98,10 +107,13 @@ async def test_client_errors_are_not_retried(
     assert len(fake.requests) == 1
 
 
+@pytest.mark.parametrize("client", ["native", "sdk"])
 async def test_hanging_response_times_out_and_is_retried(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str], client: str
 ) -> None:
     fake, url = fake_openai
+    resources.settings.openai_client = client  # type: ignore[assignment]
+    fake.requests.clear()
     _fast(resources, timeout=0.5)
     await use_fake_model(resources, world, url, memory={"enabled": False, "history_token_budget": 1000})
     fake.script(("hang", 30))
