@@ -23,7 +23,7 @@ async def test_autocommit_statements_commit_and_transactional_ones_roll_back(res
     insert = RawSQL("INSERT INTO raw_probe (v) VALUES (:v) RETURNING v, '{\"k\": 1}'::jsonb AS j")
     async with autocommit(resources.engine) as s:
         row = await fetchrow(s, insert, {"v": 1})
-        assert row is not None and (row["v"], row["j"]) == (1, {"k": 1})
+        assert row is not None and (row["v"], jsonb(row["j"])) == (1, {"k": 1})
     with pytest.raises(RuntimeError):
         async with transaction(resources.sessions) as s:
             await fetchrow(s, insert, {"v": 2})  # inside the session's transaction, not beside it
@@ -44,3 +44,26 @@ async def test_hot_connections_run_raw_statements_and_close_with_the_resources(r
     pool = _POOLS[resources.engine]
     await close_hot_pool(resources.engine)
     assert pool._closed and resources.engine not in _POOLS
+
+
+async def test_rows_build_models_with_native_types_and_outer_join_misses_are_none(
+    resources: Resources,
+) -> None:
+    from backend.db import uuid7
+    from backend.db.raw import build, select_columns
+    from backend.models import Agent, Organization
+
+    org = Organization(id=uuid7(), slug=f"raw-{uuid7().hex[:8]}", name="Raw")
+    async with transaction(resources.sessions) as s:
+        s.add(org)
+    stmt = RawSQL(
+        f"SELECT {select_columns(Organization, 'o')}, {select_columns(Agent, 'a')} "
+        "FROM organizations AS o LEFT JOIN agents AS a ON a.organization_id = o.id WHERE o.id = :id"
+    )
+    async with autocommit(resources.engine) as s:
+        row = await fetchrow(s, stmt, {"id": org.id})
+    assert row is not None
+    built = build(Organization, row, "o")
+    assert built is not None and (built.id, built.slug, built.name) == (org.id, org.slug, "Raw")
+    assert built.created_at.tzinfo is not None, "native types, not JSON strings"
+    assert build(Agent, row, "a") is None, "no agent: the outer join's miss"

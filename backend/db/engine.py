@@ -74,6 +74,12 @@ def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
     return found
 
 
+def autocommit_base(session: AsyncSession) -> AsyncEngine | None:
+    """The engine behind an :func:`autocommit` session (``None`` for any other session)."""
+    bind = session.bind
+    return _BASE.get(bind) if isinstance(bind, AsyncEngine) else None
+
+
 def engine_of(session: AsyncSession) -> AsyncEngine:
     """The engine behind a session, whether it is bound to the engine or to one of its connections."""
     bind = session.bind

@@ -23,11 +23,16 @@ import re
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import TextClause, make_url, text
+from sqlalchemy import JSON, TextClause, make_url, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from backend.db.engine import autocommit_base
+
+T = TypeVar("T")
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -52,6 +57,25 @@ class RawSQL:
         return [params[name] for name in self.names]
 
 
+def select_columns(model: type[Any], alias: str) -> str:
+    """``alias.col AS "alias.col", ...`` for every column of ``model`` (see :func:`build`)."""
+    return ", ".join(f'{alias}.{c.name} AS "{alias}.{c.name}"' for c in model.__table__.columns)
+
+
+def build(model: type[T], row: Mapping[str, Any], alias: str) -> T | None:
+    """A (transient) ``model`` instance from :func:`select_columns`' columns; ``None`` when an outer
+    join found no row (its primary key is null)."""
+    mapper = sa_inspect(model)
+    if row[f"{alias}.{mapper.primary_key[0].name}"] is None:
+        return None
+    values: dict[str, Any] = {}
+    for attr in mapper.column_attrs:
+        column = attr.columns[0]
+        value = row[f"{alias}.{column.name}"]
+        values[attr.key] = jsonb(value) if isinstance(column.type, JSON) else value
+    return model(**values)
+
+
 def jsonb(value: Any) -> Any:
     """A json/jsonb column's value: decoded by SQLAlchemy's codec on its connections, else text."""
     return json.loads(value) if isinstance(value, str | bytes) else value
@@ -64,6 +88,11 @@ async def fetchrow(
     if not isinstance(session, AsyncSession):  # an asyncpg connection (or a pool's proxy of one)
         found_row: Mapping[str, Any] | None = await session.fetchrow(stmt.sql, *stmt.args(params))
         return found_row
+    engine = autocommit_base(session)
+    if engine is not None:  # no transaction to share: any connection will do, the cheapest one
+        async with hot_connection(engine) as conn:
+            hot_row: Mapping[str, Any] | None = await conn.fetchrow(stmt.sql, *stmt.args(params))
+            return hot_row
     fairy = await (await session.connection()).get_raw_connection()
     if not getattr(fairy.dbapi_connection, "autocommit", False):
         found = (await session.execute(stmt.clause, dict(params))).mappings().first()

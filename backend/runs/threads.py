@@ -18,6 +18,7 @@ from backend.agents.deployments import count_use
 from backend.audit import record
 from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
+from backend.db.raw import RawSQL, build, fetchrow, select_columns
 from backend.errors import Invalid, NotFound, Unauthenticated
 from backend.models import Agent, AgentVersion, Deployment, Message, Run, Thread
 from backend.resources import Resources
@@ -101,22 +102,25 @@ async def get_thread(
     return thread
 
 
+_THREAD_FOR_MESSAGE = RawSQL(f"""
+SELECT {select_columns(Thread, "t")}, {select_columns(Deployment, "d")}, {select_columns(AgentVersion, "v")}
+  FROM threads AS t
+  LEFT JOIN deployments AS d ON d.id = t.deployment_id
+  LEFT JOIN agent_versions AS v ON v.id = d.version_id
+ WHERE t.id = :thread_id AND t.deleted_at IS NULL
+""")
+
+
 async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
     """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit.
 
     The chat hot path: the thread, its deployment and the deployed version come in one query.
     """
-    found = (
-        await session.execute(
-            select(Thread, Deployment, AgentVersion)
-            .outerjoin(Deployment, Deployment.id == Thread.deployment_id)
-            .outerjoin(AgentVersion, AgentVersion.id == Deployment.version_id)
-            .where(Thread.id == thread_id, Thread.deleted_at.is_(None))
-        )
-    ).first()
-    if found is None:
+    row = await fetchrow(session, _THREAD_FOR_MESSAGE, {"thread_id": thread_id})
+    thread = build(Thread, row, "t") if row is not None else None
+    if row is None or thread is None:
         raise NotFound("No such thread")
-    thread, deployment, version = found
+    deployment, version = build(Deployment, row, "d"), build(AgentVersion, row, "v")
     await authorize(session, actor, "write", thread)
     check_input(content)
     if thread.is_playground:
