@@ -219,6 +219,9 @@ def pct(values: list[float], q: float) -> float:
 RUNS_PER_THREAD = 10  # a chat of 10 exchanges: history stays realistic instead of growing without end
 
 
+FAILURES: list[str] = []  # runs that did not end with `done`: counted and shown, never silently dropped
+
+
 async def load(
     clients: list[Client], threads: list[list[str]], total: int, text: str
 ) -> tuple[list[float], float]:
@@ -230,7 +233,13 @@ async def load(
         done = 0
         while remaining > 0:
             remaining -= 1
-            latencies.append(await client.run_once(pool[(done // RUNS_PER_THREAD) % len(pool)], text))
+            thread = pool[(done // RUNS_PER_THREAD) % len(pool)]
+            try:
+                latencies.append(await client.run_once(thread, text))
+            except Exception as exc:
+                FAILURES.append(f"{type(exc).__name__}: {exc}"[:500])
+                if client.ws is not None and client.ws.close_code is not None:
+                    await client.open()  # the connection itself failed: carry on with a new one
             done += 1
 
     started = time.perf_counter()
@@ -243,8 +252,9 @@ async def threads_for(client: Client, deployment: uuid.UUID, count: int) -> list
 
 
 async def phase(
-    name: str, procs: Procs, clients: list[Client], threads: list[str], runs: int, text: str
+    name: str, procs: Procs, clients: list[Client], threads: list[list[str]], runs: int, text: str
 ) -> dict[str, Any]:
+    failed_before = len(FAILURES)
     before = procs.sample()
     latencies, elapsed = await load(clients, threads, runs, text)
     after = procs.sample()
@@ -255,9 +265,10 @@ async def phase(
         "runs": runs,
         "p50_ms": pct(latencies, 0.5) * 1000,
         "p99_ms": pct(latencies, 0.99) * 1000,
-        "runs_per_s": runs / elapsed,
+        "runs_per_s": len(latencies) / elapsed,  # completed runs only
         "cpu_ms_per_run": platform,
         "cpu_split_ms": cpu,
+        "failed_runs": len(FAILURES) - failed_before,
     }
     split = ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
     print(
@@ -265,6 +276,10 @@ async def phase(
         f"{result['runs_per_s']:6.1f} runs/s  CPU {platform:5.2f} ms/run  ({split})",
         flush=True,
     )
+    if result["failed_runs"]:
+        print(
+            f"  {'':<24} FAILED RUNS: {result['failed_runs']} (first: {FAILURES[failed_before]})", flush=True
+        )
     return result
 
 
