@@ -67,3 +67,17 @@ async def test_rows_build_models_with_native_types_and_outer_join_misses_are_non
     assert built is not None and (built.id, built.slug, built.name) == (org.id, org.slug, "Raw")
     assert built.created_at.tzinfo is not None, "native types, not JSON strings"
     assert build(Agent, row, "a") is None, "no agent: the outer join's miss"
+
+
+def test_columns_a_newer_schema_adds_are_ignored() -> None:
+    """A rolling upgrade may add columns before this code knows them: ``RETURNING *`` must still build."""
+    from datetime import UTC, datetime
+
+    from backend.db import uuid7
+    from backend.db.raw import build
+    from backend.models import Organization
+
+    now = datetime.now(UTC)
+    row = {"id": uuid7(), "slug": "s", "name": "N", "created_at": now, "updated_at": now, "added_later": 1}
+    org = build(Organization, row)
+    assert org is not None and (org.slug, org.name) == ("s", "N")

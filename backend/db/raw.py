@@ -62,16 +62,18 @@ def select_columns(model: type[Any], alias: str) -> str:
     return ", ".join(f'{alias}.{c.name} AS "{alias}.{c.name}"' for c in model.__table__.columns)
 
 
-def build(model: type[T], row: Mapping[str, Any], alias: str) -> T | None:
-    """A (transient) ``model`` instance from :func:`select_columns`' columns; ``None`` when an outer
-    join found no row (its primary key is null)."""
+def build(model: type[T], row: Mapping[str, Any], alias: str | None = None) -> T | None:
+    """A (transient) ``model`` instance from a row's columns, named ``alias.column`` (see
+    :func:`select_columns`) or plainly (``RETURNING *``). Columns the model does not map are ignored,
+    so a newer schema's extra columns do no harm. ``None`` when an outer join found no row."""
+    prefix = f"{alias}." if alias else ""
     mapper = sa_inspect(model)
-    if row[f"{alias}.{mapper.primary_key[0].name}"] is None:
+    if row[prefix + mapper.primary_key[0].name] is None:
         return None
     values: dict[str, Any] = {}
     for attr in mapper.column_attrs:
         column = attr.columns[0]
-        value = row[f"{alias}.{column.name}"]
+        value = row[prefix + column.name]
         values[attr.key] = jsonb(value) if isinstance(column.type, JSON) else value
     return model(**values)
 

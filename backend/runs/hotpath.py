@@ -19,7 +19,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import utcnow, uuid7
-from backend.db.raw import RawSQL, fetchrow, jsonb
+from backend.db.raw import RawSQL, build, fetchrow, jsonb
 from backend.models import Run
 from backend.runs import states
 from backend.runs.ledger import NewEvent, done_event, status_event, wire
@@ -150,10 +150,9 @@ async def claim(
     row = await fetchrow(session, _CLAIM, params)
     if row is None:
         return None
-    values = dict(row)
-    messages = jsonb(values.pop("history"))
-    values["config"] = jsonb(values["config"])
-    run = Run(**values)  # built from the row: no ORM loading on the hot path
+    run = build(Run, row)  # from the row: no ORM loading on the hot path
+    assert run is not None
+    messages = jsonb(row["history"])
     event = status_event(states.RUNNING, attempt=run.attempt + 1)
     return Claimed(run, [wire(run.next_seq - 1, event, at)], [(r, c) for r, c in messages or []])
 

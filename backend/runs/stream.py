@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import Actor, authorize, is_allowed
 from backend.db import autocommit
-from backend.db.raw import RawSQL, fetchrow, hot_connection, jsonb
+from backend.db.raw import RawSQL, build, fetchrow, hot_connection, jsonb
 from backend.errors import NotFound
 from backend.events import channel, hub_for
 from backend.events.hub import RESYNC
@@ -73,10 +73,9 @@ async def _open(
     async with autocommit(resources.engine) as session:  # connects only if a policy needs a query
         if row is None:
             raise NotFound("No such run")
-        values = dict(row)
-        replay = jsonb(values.pop("replay"))
-        values["config"] = jsonb(values["config"])
-        run = Run(**values)
+        run = build(Run, row)
+        assert run is not None
+        replay = jsonb(row["replay"])
         await authorize(session, actor, "read", run)
         trace = await is_allowed(session, actor, "read_trace", run)
         return trace, [
