@@ -45,6 +45,10 @@ def api() -> None:
             ws=CoalescingWebSocketProtocol,
             # Run events are small JSON frames: compressing each costs more CPU than it saves bytes.
             ws_per_message_deflate=False,
+            # Longer than clients' and load balancers' idle expiry (httpx: 5 s, AWS ALB: 60 s): with
+            # uvicorn's default of 5 s, a client reusing a connection just as the server closes it
+            # gets a connection error on a request that was never read.
+            timeout_keep_alive=65,
             timeout_graceful_shutdown=10,
             lifespan="on",
         )
