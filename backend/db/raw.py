@@ -1,19 +1,17 @@
-"""Hot-path statements run straight on the session's asyncpg connection.
+"""Hot-path statements straight on asyncpg, without SQLAlchemy's per-statement work.
 
-SQLAlchemy's per-statement work (compiled-cache lookup, parameter and result processing, ORM
-loading) costs a few hundred microseconds of CPU, several times what asyncpg itself spends on a
-statement. The run hot path makes a handful of such statements per run, each a fixed SQL text, so
-they skip it: :class:`RawSQL` turns the text's ``:name`` parameters into asyncpg's ``$n`` once.
+SQLAlchemy's checkout and return, compiled-cache lookup, parameter and result processing and ORM
+loading cost a few hundred microseconds of CPU, several times what asyncpg itself spends on a
+statement. The run hot path makes a handful of statements per run, each a fixed SQL text:
+:class:`RawSQL` turns the text's ``:name`` parameters into asyncpg's ``$n`` once, and
+:func:`fetchrow` runs it on a connection of a small asyncpg pool beside the engine's
+(:func:`hot_connection`), released without asyncpg's reset query since such statements leave no
+session state behind (no transaction, no SET, no LISTEN).
 
-Only on sessions in autocommit mode (:func:`backend.db.autocommit`): in a transactional session
-SQLAlchemy begins the transaction lazily at its own first statement, which a raw statement would
-run outside of. Such sessions get the same text through SQLAlchemy instead.
-
-:func:`hot_connection` goes one step further for statements that need no session at all (the
-worker's claim, checkpoints and finish; ``runEvents``' opening read): a connection from a small
-asyncpg pool beside the engine's, without SQLAlchemy's checkout and return (about 90 µs of CPU per
-statement), and without asyncpg's reset query on release, since these statements leave no session
-state behind (no transaction, no SET, no LISTEN).
+Only statements that commit on their own take that pool: those of :func:`backend.db.autocommit`
+sessions, or of a hot connection held by the caller. In a transactional session the same text runs
+through SQLAlchemy, inside the session's transaction. :func:`build` turns rows into (transient)
+model instances, for the policies and services that take models.
 """
 
 from __future__ import annotations
@@ -88,21 +86,15 @@ async def fetchrow(
 ) -> Mapping[str, Any] | None:
     """The statement's first row (a mapping by column name), or ``None``."""
     if not isinstance(session, AsyncSession):  # an asyncpg connection (or a pool's proxy of one)
-        found_row: Mapping[str, Any] | None = await session.fetchrow(stmt.sql, *stmt.args(params))
-        return found_row
+        found: Mapping[str, Any] | None = await session.fetchrow(stmt.sql, *stmt.args(params))
+        return found
     engine = autocommit_base(session)
-    if engine is not None:  # no transaction to share: any connection will do, the cheapest one
-        async with hot_connection(engine) as conn:
-            hot_row: Mapping[str, Any] | None = await conn.fetchrow(stmt.sql, *stmt.args(params))
-            return hot_row
-    fairy = await (await session.connection()).get_raw_connection()
-    if not getattr(fairy.dbapi_connection, "autocommit", False):
-        found = (await session.execute(stmt.clause, dict(params))).mappings().first()
-        return dict(found) if found is not None else None
-    driver = fairy.driver_connection
-    assert driver is not None
-    row: Mapping[str, Any] | None = await driver.fetchrow(stmt.sql, *stmt.args(params))
-    return row
+    if engine is None:  # a transaction to stay inside of
+        row = (await session.execute(stmt.clause, dict(params))).mappings().first()
+        return dict(row) if row is not None else None
+    async with hot_connection(engine) as conn:
+        hot: Mapping[str, Any] | None = await conn.fetchrow(stmt.sql, *stmt.args(params))
+        return hot
 
 
 _POOLS: weakref.WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = weakref.WeakKeyDictionary()

@@ -120,7 +120,7 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
     thread = build(Thread, row, "t") if row is not None else None
     if row is None or thread is None:
         raise NotFound("No such thread")
-    deployment, version = build(Deployment, row, "d"), build(AgentVersion, row, "v")
+    deployment, version = build(Deployment, row, "d"), build(AgentVersion, row, "v")  # outer joins
     await authorize(session, actor, "write", thread)
     check_input(content)
     if thread.is_playground:
