@@ -1,12 +1,12 @@
-"""A run's publications, in order, with the claim's status event held to ride along with the next.
+"""A run's publications, in order; some events are held to ride along with the next one.
 
-Every run publishes ``RUNNING`` right after its claim, and a quick run publishes again a few
-milliseconds later (its first token, its first checkpoint, or its end). Each publication costs a
-PUBLISH, and a read and a dispatch in every API process that follows the run, so the status event
-waits up to :data:`HOLD_S` to leave in the same message as whatever follows; a slow first model
-call still shows ``RUNNING`` promptly.
+Each publication costs a PUBLISH, and a read and a dispatch in every API process that follows the
+run. A quick run publishes several times within milliseconds (``RUNNING`` after its claim, a
+checkpoint, a tool's result, the token deltas pending before a checkpoint, its end), so the
+executor and the checkpointer :meth:`~RunPublisher.hold` such events: they leave in the same message
+as the next publication, or on their own after :data:`HOLD_S`. Nothing is ever reordered, and
+:meth:`~RunPublisher.publish` (a checkpoint's own events, a run's end) never waits.
 """
-
 from __future__ import annotations
 
 import asyncio
