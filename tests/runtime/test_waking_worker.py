@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 
 from backend.resources import redis_settings
 from backend.wakeup import wake
@@ -22,8 +23,13 @@ async def slow(ctx: dict[str, Any], key: str) -> None:
     await asyncio.sleep(0.2)
 
 
-async def _worker(settings: RedisSettings, queue: str, max_jobs: int) -> WakingWorker:
-    return WakingWorker(
+@contextlib.asynccontextmanager
+async def _running(redis_url: str, *, max_jobs: int) -> AsyncIterator[tuple[ArqRedis, WakingWorker]]:
+    """A waking worker on a queue of its own, its idle poll out of reach: only wake-ups start jobs."""
+    settings = redis_settings(redis_url)
+    queue = f"test:{uuid.uuid4().hex}"
+    pool = await create_pool(settings, default_queue_name=queue)
+    worker = WakingWorker(
         functions=[slow],  # type: ignore[list-item]
         redis_settings=settings,
         queue_name=queue,
@@ -31,26 +37,12 @@ async def _worker(settings: RedisSettings, queue: str, max_jobs: int) -> WakingW
         handle_signals=False,
         max_jobs=max_jobs,
         keep_result=0,
-        idle_poll=30.0,  # only wake-ups can start jobs within this test
+        idle_poll=30.0,
     )
-
-
-async def test_jobs_left_waiting_for_a_slot_start_when_one_frees_up(redis_url: str) -> None:
-    settings = redis_settings(redis_url)
-    queue = f"test:{uuid.uuid4().hex}"
-    pool = await create_pool(settings, default_queue_name=queue)
-    worker = await _worker(settings, queue, max_jobs=2)
     task = asyncio.create_task(worker.async_run())
     try:
         await asyncio.sleep(0.3)  # subscribed to wake-ups
-        keys = [f"k{i}-{uuid.uuid4().hex[:6]}" for i in range(5)]
-        for key in keys:
-            await pool.enqueue_job("slow", key, _job_id=key)
-        await wake(pool)
-        async with asyncio.timeout(5):  # 3 waves of 0.2 s; the idle poll (30 s) never fires
-            while sum(STARTS.get(k, 0) for k in keys) < 5 or worker.job_counter:
-                await asyncio.sleep(0.02)
-        assert [STARTS[k] for k in keys] == [1] * 5, "each job ran exactly once"
+        yield pool, worker
     finally:
         task.cancel()
         with contextlib.suppress(BaseException):
@@ -60,14 +52,20 @@ async def test_jobs_left_waiting_for_a_slot_start_when_one_frees_up(redis_url: s
         await pool.aclose()
 
 
+async def test_jobs_left_waiting_for_a_slot_start_when_one_frees_up(redis_url: str) -> None:
+    async with _running(redis_url, max_jobs=2) as (pool, worker):
+        keys = [f"k{i}-{uuid.uuid4().hex[:6]}" for i in range(5)]
+        for key in keys:
+            await pool.enqueue_job("slow", key, _job_id=key)
+        await wake(pool)
+        async with asyncio.timeout(5):  # 3 waves of 0.2 s; the idle poll (30 s) never fires
+            while sum(STARTS.get(k, 0) for k in keys) < 5 or worker.job_counter:
+                await asyncio.sleep(0.02)
+        assert [STARTS[k] for k in keys] == [1] * 5, "each job ran exactly once"
+
+
 async def test_a_job_enqueued_while_every_slot_is_busy_starts_when_one_frees_up(redis_url: str) -> None:
-    settings = redis_settings(redis_url)
-    queue = f"test:{uuid.uuid4().hex}"
-    pool = await create_pool(settings, default_queue_name=queue)
-    worker = await _worker(settings, queue, max_jobs=1)
-    task = asyncio.create_task(worker.async_run())
-    try:
-        await asyncio.sleep(0.3)
+    async with _running(redis_url, max_jobs=1) as (pool, _):
         first, second = (f"{name}-{uuid.uuid4().hex[:6]}" for name in ("first", "second"))
         await pool.enqueue_job("slow", first, _job_id=first)
         await wake(pool)
@@ -79,10 +77,3 @@ async def test_a_job_enqueued_while_every_slot_is_busy_starts_when_one_frees_up(
         async with asyncio.timeout(3):  # not the 30 s idle poll
             while STARTS.get(second) is None:
                 await asyncio.sleep(0.01)
-    finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        with contextlib.suppress(BaseException):
-            await worker.close()
-        await pool.aclose()
