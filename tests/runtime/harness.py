@@ -162,14 +162,15 @@ async def worker(resources: Resources) -> AsyncIterator[Worker]:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: Any) -> AsyncIterator[str]:
+async def serve_app(app: Any, **config: Any) -> AsyncIterator[str]:
+    """``app`` on a free loopback port; ``config``: more ``uvicorn.Config`` settings."""
     import uvicorn
 
     from tests.conftest import free_port
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **config)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -59,6 +58,7 @@ from backend.runtime.pricing import estimate_cost
 from backend.runtime.retries import retryable
 from tests.conftest import free_port
 from tests.fakes.openai_server import FakeOpenAI
+from tests.runtime.harness import serve_app
 
 PROMPT = [ModelRequest(parts=[UserPromptPart("hello there world")], instructions="Be brief.")]
 RECALL = ToolDefinition(
@@ -74,20 +74,9 @@ RECALL = ToolDefinition(
 
 @contextlib.asynccontextmanager
 async def serving(app: Any, *, keep_alive: float = 5.0) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", timeout_keep_alive=keep_alive
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = server.force_exit = True
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(task, 5)
+    """The fake server's base URL (``/v1``); ``keep_alive``: its idle-connection timeout."""
+    async with serve_app(app, timeout_keep_alive=keep_alive) as url:
+        yield url + "/v1"
 
 
 @pytest.fixture
