@@ -7,6 +7,7 @@ executor and the checkpointer :meth:`~RunPublisher.hold` such events: they leave
 as the next publication, or on their own after :data:`HOLD_S`. Nothing is ever reordered, and
 :meth:`~RunPublisher.publish` (a checkpoint's own events, a run's end) never waits.
 """
+
 from __future__ import annotations
 
 import asyncio
