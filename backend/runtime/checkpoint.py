@@ -78,6 +78,7 @@ class Checkpointer:
         self._deltas: list[dict[str, Any]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._sleeping = False
+        self._draining = False
 
     @property
     def last_seq(self) -> int:
@@ -109,9 +110,11 @@ class Checkpointer:
         fanning out to them) about 25 events per second instead of one per token.
         """
         await asyncio.sleep(0)
-        while self._deltas:
+        while self._deltas and not self._draining:
             batch, self._deltas = _merge(self._deltas), []
             await self.publisher.publish(batch)
+            if self._draining:
+                return  # drain() takes what came meanwhile; no window to wait out
             self._sleeping = True
             try:
                 await asyncio.sleep(DELTA_WINDOW_S)
@@ -124,7 +127,11 @@ class Checkpointer:
         if flusher is not None and not flusher.done():
             if self._sleeping:
                 flusher.cancel()
-            await asyncio.wait({flusher})  # never raises the flusher's cancellation (ours still propagates)
+            self._draining = True  # a publication in flight ends the flusher instead of a window
+            try:
+                await asyncio.wait({flusher})  # never raises the flusher's cancellation (ours still does)
+            finally:
+                self._draining = False
         if self._deltas:
             batch, self._deltas = _merge(self._deltas), []
             self.publisher.hold(batch)
