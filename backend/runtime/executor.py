@@ -37,7 +37,7 @@ from backend.runtime.history import RunState, rebuild, window
 from backend.runtime.loop import Outcome, limits, run_attempt, run_spec
 from backend.runtime.providers import ModelConfigError, build_model, prepare, streams_itself
 from backend.runtime.publisher import RunPublisher
-from backend.runtime.toolsets import ReplayToolset, build_toolsets
+from backend.runtime.toolsets import build_toolsets
 
 HISTORY_ROWS = 200
 
@@ -58,7 +58,6 @@ class RunExecution:
         self.finishing = False
         self.checkpoints: Checkpointer | None = None
         self._deadline: float | None = None
-        self._replays: list[ReplayToolset] = []
         self._history: list[Any] = []
         self._thread_history: list[tuple[str, str]] = []
         self.publisher = RunPublisher(runtime.resources.redis, run_id)
@@ -193,8 +192,6 @@ class RunExecution:
                 self.checkpoints.delta("", kind="reset")  # the partial text streamed so far is void
                 await asyncio.sleep(delay)
                 state, run = await retrying(functools.partial(self._reload, run), what="reload")
-                for replay in self._replays:
-                    replay.results = state.tool_results
 
     async def _prepare(self, run: Run, config: AgentConfig) -> tuple[RunDeps, Any, RunState]:
         async with autocommit(self.resources.engine) as session:  # reads only
@@ -227,12 +224,11 @@ class RunExecution:
             on_text=checkpoints.delta,
             client=self.settings.openai_client,
         )
-        self._replays = [ReplayToolset(t, state.tool_results) for t in toolsets]
         if streams_itself(model):
             stream = False  # text deltas reach the checkpointer from the model itself
         else:
             stream = parse_model(config.model).provider != "offline" or offline.streams(run.input)
-        agent = run_spec(model, config, list(self._replays), stream=stream)
+        agent = run_spec(model, config, toolsets, stream=stream)
         deps = RunDeps(self.resources, run, actor, self)
         return deps, agent, state
 

@@ -1,18 +1,13 @@
-"""The toolsets a run offers its model: long-term memory, the agent's integrations (and handoffs,
-which the integrations domain contributes), wrapped so a resumed run never re-executes a tool
-whose result was already persisted.
+"""The toolsets a run offers its model: long-term memory and the agent's integrations (and
+handoffs, which the integrations domain contributes). A resumed run answers calls whose result was
+already persisted from that result (:mod:`backend.runtime.loop`), so no tool runs twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic_ai import ModelRetry
-from pydantic_ai.messages import ModelRequestPart, RetryPromptPart
-from pydantic_ai.tools import RunContext
-from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
-from pydantic_ai.toolsets.abstract import ToolsetTool
+from pydantic_ai.toolsets import AbstractToolset
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.schemas import AgentConfig
@@ -26,23 +21,6 @@ try:  # imported with the worker, never inside a run (a slow import would stall 
     from backend.integrations.toolset import build_toolset
 except ImportError:  # pragma: no cover
     build_toolset = None  # type: ignore[assignment]
-
-
-@dataclass
-class ReplayToolset(WrapperToolset[Any]):
-    """Answers tool calls that already have a persisted result with that result (resumed runs)."""
-
-    results: dict[str, ModelRequestPart] = field(default_factory=dict)
-
-    async def call_tool(
-        self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
-    ) -> Any:
-        done = self.results.get(ctx.tool_call_id or "")
-        if done is None:
-            return await self.wrapped.call_tool(name, tool_args, ctx, tool)
-        if isinstance(done, RetryPromptPart):
-            raise ModelRetry(done.model_response())
-        return getattr(done, "content", None)
 
 
 async def build_toolsets(
