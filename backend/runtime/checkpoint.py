@@ -79,6 +79,7 @@ class Checkpointer:
         self._flusher: asyncio.Task[None] | None = None
         self._sleeping = False
         self._draining = False
+        self._writing = asyncio.Lock()
 
     @property
     def last_seq(self) -> int:
@@ -231,7 +232,14 @@ class Checkpointer:
     ) -> None:
         """Persist ``events`` (a checkpoint), then publish them; ``hold``: with the next publication
         (the next model answer's first token, usually a few milliseconds later; at most
-        :data:`~backend.runtime.publisher.HOLD_S`)."""
+        :data:`~backend.runtime.publisher.HOLD_S`). Writes are serialised: concurrent tool calls
+        each persist their result, and each write expects the ``next_seq`` the previous one left."""
+        async with self._writing:
+            await self._write(events, values, status=status, hold=hold)
+
+    async def _write(
+        self, events: Sequence[NewEvent], values: dict[str, Any], *, status: str | None, hold: bool
+    ) -> None:
         expected = self.next_seq
 
         async def op() -> list[dict[str, Any]] | None:

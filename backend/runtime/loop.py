@@ -179,11 +179,14 @@ class _Attempt:
         return ModelRequest(parts=[feedback])
 
     async def request(self) -> ModelResponse:
-        spec = self.spec
+        spec, model = self.spec, self.spec.model
+        # The model's own wire preparation: retry parts into what its API carries, chat-template
+        # special tokens in untrusted text defused where its profile says the host may parse them.
+        messages = model.prepare_messages(self.messages, self.params)
         if not spec.stream:
-            return await spec.model.request(self.messages, spec.settings, self.params)
+            return await model.request(messages, spec.settings, self.params)
         delta = self.checkpoints.delta
-        async with spec.model.request_stream(self.messages, spec.settings, self.params, self.ctx) as stream:
+        async with model.request_stream(messages, spec.settings, self.params, self.ctx) as stream:
             async for event in stream:
                 if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
                     delta(event.part.content)

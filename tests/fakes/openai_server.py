@@ -12,11 +12,12 @@ calls in two argument pieces) and a usage chunk when ``stream_options.include_us
 Faults are scripted per request, in order: ``server.script(("status", 429), ("status", 500),
 ("hang", None), ("ok", None))``; unscripted requests behave normally. ``POST /_script`` with a JSON
 list of ``[kind, value]`` does the same over HTTP; ``GET /_requests`` returns the recorded bodies.
-Other steps: ``("status", {"code": 429, "headers": {...}, "error": {...}})`` (an error response with
-those headers and error object), and for streamed answers ``("stall", secs)`` (stop after the first
-chunk for ``secs``), ``("trickle", secs)`` (wait ``secs`` before each chunk), ``("stream_error", {...})``
-(an ``error`` object after the first chunk, then the end of the body) and ``("truncate", None)`` (end
-the body without the usage chunk and ``[DONE]``).
+``("reply", {"content": ..., "tool_calls": [{"name": ..., "arguments": "<json>"}]})`` answers with
+exactly that message. Other steps: ``("status", {"code": 429, "headers": {...}, "error": {...}})``
+(an error response with those headers and error object), and for streamed answers
+``("stall", secs)`` (stop after the first chunk for ``secs``), ``("trickle", secs)`` (wait ``secs``
+before each chunk), ``("stream_error", {...})`` (an ``error`` object after the first chunk, then the
+end of the body) and ``("truncate", None)`` (end the body without the usage chunk and ``[DONE]``).
 ``clients`` records the (host, port) each request came from, i.e. its connection.
 
 Run standalone: ``python -m tests.fakes.openai_server --port 8799``.
@@ -95,17 +96,28 @@ class FakeOpenAI:
             await asyncio.sleep(value or 3600)
         if self.delay:
             await asyncio.sleep(self.delay)
-        text, call = self._decide(body)
+        text, calls = self._reply(value) if kind == "reply" else self._decide(body)
         if body.get("stream"):
             fault = (kind, value) if kind in ("stall", "trickle", "stream_error", "truncate") else None
-            return StreamingResponse(self._stream(body, text, call, fault), media_type="text/event-stream")
-        return JSONResponse(self._completion(body, text, call))
+            return StreamingResponse(self._stream(body, text, calls, fault), media_type="text/event-stream")
+        return JSONResponse(self._completion(body, text, calls))
 
-    def _decide(self, body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    def _reply(self, value: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+        calls = [
+            {
+                "id": f"call_{len(self.requests)}_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c.get("arguments", "{}")},
+            }
+            for i, c in enumerate(value.get("tool_calls") or [])
+        ]
+        return value.get("content"), calls
+
+    def _decide(self, body: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
         messages = body.get("messages") or []
         last = messages[-1] if messages else {}
         if last.get("role") == "tool":
-            return f"done: {last.get('content')}", None
+            return f"done: {last.get('content')}", []
         prompt = _content(last)
         tools = body.get("tools") or []
         if tools and not prompt.startswith("no-tool"):
@@ -113,41 +125,43 @@ class FakeOpenAI:
             fn = next((f for f in fns if f["name"] == self.tool_name), fns[0] if fns else None)
             if fn is not None:
                 call_id = f"call_{len(self.requests)}"
-                return None, {
-                    "id": call_id,
-                    "type": "function",
-                    "function": {
-                        "name": fn["name"],
-                        "arguments": json.dumps(_args_for(fn.get("parameters") or {})),
-                    },
-                }
-        return f"echo: {prompt}", None
+                return None, [
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {
+                            "name": fn["name"],
+                            "arguments": json.dumps(_args_for(fn.get("parameters") or {})),
+                        },
+                    }
+                ]
+        return f"echo: {prompt}", []
 
-    def _usage(self, body: dict[str, Any], text: str | None, call: dict[str, Any] | None) -> dict[str, int]:
+    def _usage(self, body: dict[str, Any], text: str | None, calls: list[dict[str, Any]]) -> dict[str, int]:
         prompt = sum(_tokens(_content(m)) for m in body.get("messages") or [])
-        completion = _tokens(text or json.dumps(call))
+        completion = _tokens(text or json.dumps(calls))
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     def _completion(
-        self, body: dict[str, Any], text: str | None, call: dict[str, Any] | None
+        self, body: dict[str, Any], text: str | None, calls: list[dict[str, Any]]
     ) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": text}
-        if call is not None:
-            message["tool_calls"] = [call]
+        if calls:
+            message["tool_calls"] = calls
         return {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake-model"),
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if call else "stop"}],
-            "usage": self._usage(body, text, call),
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
+            "usage": self._usage(body, text, calls),
         }
 
     async def _stream(
         self,
         body: dict[str, Any],
         text: str | None,
-        call: dict[str, Any] | None,
+        calls: list[dict[str, Any]],
         fault: tuple[str, Any] | None = None,
     ) -> AsyncIterator[bytes]:
         base = {
@@ -169,22 +183,23 @@ class FakeOpenAI:
         if fault is not None and fault[0] == "stream_error":
             yield f"data: {json.dumps({'error': fault[1]})}\n\n".encode()
             return
-        if call is not None:
-            args = call["function"]["arguments"]
-            half = len(args) // 2
-            yield chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": 0,
-                            "id": call["id"],
-                            "type": "function",
-                            "function": {"name": call["function"]["name"], "arguments": args[:half]},
-                        }
-                    ]
-                }
-            )
-            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[half:]}}]})
+        if calls:
+            for index, call in enumerate(calls):
+                args = call["function"]["arguments"]
+                half = len(args) // 2
+                yield chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call["id"],
+                                "type": "function",
+                                "function": {"name": call["function"]["name"], "arguments": args[:half]},
+                            }
+                        ]
+                    }
+                )
+                yield chunk({"tool_calls": [{"index": index, "function": {"arguments": args[half:]}}]})
             yield chunk({}, "tool_calls")
         else:
             for piece in _pieces(text or ""):
@@ -195,7 +210,7 @@ class FakeOpenAI:
         if fault is not None and fault[0] == "truncate":
             return
         if (body.get("stream_options") or {}).get("include_usage"):
-            usage = {**base, "choices": [], "usage": self._usage(body, text, call)}
+            usage = {**base, "choices": [], "usage": self._usage(body, text, calls)}
             yield f"data: {json.dumps(usage)}\n\n".encode()
         yield b"data: [DONE]\n\n"
 
