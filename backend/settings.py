@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # API processes reuse an authenticated token's actor for this long (0: never); any change to
     # credentials or roles voids it at once (backend/identity/authcache.py).
     auth_cache_seconds: float = 5.0
+    # Workers reuse a model integration's row this long (0: never); decryption and its audit stay
+    # per run (backend/runtime/credentials.py).
+    model_integration_cache_seconds: float = 5.0
     cors_origins: str = ""
 
     @property

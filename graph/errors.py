@@ -48,6 +48,12 @@ class CodedErrors(MaskErrors):
         )
         self._request_id = request_id
 
+    def _process_result(self, result: object) -> None:
+        # Strawberry's check is an isinstance against a runtime Protocol (~20 µs per streamed event).
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out: list[GraphQLError] = []
         for error in errors:

@@ -185,9 +185,12 @@ class Checkpointer:
         return events
 
     async def tool_response(self, response: ModelResponse, sent_messages: int, usage: RunUsage) -> None:
-        """Persist a response that calls tools, before any of them runs."""
+        """Persist a response that calls tools, before any of them runs; its events ride along with
+        the first tool result (or leave on their own after ``HOLD_S``, for a slow tool)."""
         await self.write(
-            [*self.pending, *self.response_steps(response, sent_messages)], self.usage_values(usage)
+            [*self.pending, *self.response_steps(response, sent_messages)],
+            self.usage_values(usage),
+            hold=True,
         )
         self.pending = []
 

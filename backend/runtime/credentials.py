@@ -5,10 +5,16 @@
 Decryption belongs to the integrations domain: :func:`resolve` prefers
 ``backend.integrations.service.model_credentials`` (audited) and otherwise decrypts with the
 integrations key ring itself.
+
+A worker reuses an integration's row for :attr:`Settings.model_integration_cache_seconds` (5 s):
+every model run read it, one statement per run for a row that changes rarely. Decryption and its
+audit stay per run. An edit reaches new runs within the window; a cached row whose secrets no
+longer decrypt (keys retired by a rotation) is read again at once.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +50,38 @@ class CredentialsError(Exception):
     """No usable integration for the model (a configuration problem, not retryable)."""
 
 
+_CACHE: dict[tuple[uuid.UUID, str], tuple[float, Integration]] = {}
+_CACHE_MAX = 10_000
+
+
+async def _cached_integration(
+    session: AsyncSession, settings: Settings, organization_id: uuid.UUID, model: str
+) -> tuple[Integration, bool]:
+    """The model's integration (a detached snapshot) and whether it came from the cache."""
+    key = (organization_id, model)
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1], True
+    found = _snapshot(await _integration(session, organization_id, model))
+    if settings.model_integration_cache_seconds > 0:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        _CACHE[key] = (now + settings.model_integration_cache_seconds, found)
+    return found, False
+
+
+def _snapshot(row: Integration) -> Integration:
+    return Integration(
+        id=row.id,
+        organization_id=row.organization_id,
+        type=row.type,
+        name=row.name,
+        config=dict(row.config or {}),
+        secrets=row.secrets,
+    )
+
+
 async def _integration(session: AsyncSession, organization_id: uuid.UUID, model: str) -> Integration:
     ref = parse_model(model)
     stmt = select(Integration).where(Integration.organization_id == organization_id)
@@ -74,7 +112,20 @@ async def resolve(
     """Credentials for ``model`` (None for ``offline``)."""
     if parse_model(model).provider == "offline":
         return None
-    integration = await _integration(session, organization_id, model)
+    integration, cached = await _cached_integration(session, settings, organization_id, model)
+    try:
+        return await _credentials(session, settings, integration, actor)
+    except CredentialsError:
+        if not cached:
+            raise
+    _CACHE.pop((organization_id, model), None)  # stale: its secrets were re-encrypted meanwhile
+    integration, _ = await _cached_integration(session, settings, organization_id, model)
+    return await _credentials(session, settings, integration, actor)
+
+
+async def _credentials(
+    session: AsyncSession, settings: Settings, integration: Integration, actor: Any
+) -> ModelCredentials:
     if model_credentials is not None:
         found: ModelCredentials = await model_credentials(
             session, actor, integration=integration, settings=settings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
@@ -73,3 +75,65 @@ async def test_model_credentials_and_check(resources: Resources, loopback: Setti
     async with resources.sessions() as s:
         with pytest.raises(CredentialsError, match="not a model provider"):
             await service.model_credentials(s, world.member, integration=http, settings=loopback)
+
+
+async def test_runtime_reuses_the_row_but_decrypts_and_audits_every_use(
+    resources: Resources, settings: Settings, world: World
+) -> None:
+    """The worker's 5 s reuse of a model integration's row: no SELECT on reuse, one audit per use, and
+    a cached row whose secrets no longer decrypt is read again rather than failing the run."""
+    from sqlalchemy import event, update
+
+    from backend.db import autocommit
+    from backend.models import Integration
+    from backend.runtime.credentials import resolve
+
+    good = await create(
+        resources.sessions, settings, world.owner, world.a, "openai", "main", {}, {"apiKey": "sk-one"}
+    )
+    other = await create(
+        resources.sessions, settings, world.outsider, world.b, "openai", "theirs", {}, {"apiKey": "sk-two"}
+    )
+    model = f"integration:{good.id}/gpt-4o-mini"
+    settings.model_integration_cache_seconds = 1.0
+    selects: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM integrations" in statement:
+            selects.append(statement)
+
+    async def use() -> str | None:
+        async with autocommit(resources.engine) as s:
+            creds = await resolve(s, settings, organization_id=world.a.id, model=model, actor=world.member)
+        assert creds is not None
+        return creds.api_key
+
+    event.listen(resources.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert [await use(), await use()] == ["sk-one", "sk-one"]
+        assert len(selects) == 1  # the second run reused the row
+        # The stored ciphertext changes under the cache (here: made undecryptable, then repaired).
+        async with transaction(resources.sessions) as s:
+            await s.execute(
+                update(Integration).where(Integration.id == good.id).values(secrets=other.secrets)
+            )
+        assert await use() == "sk-one"  # within the window the cached row still serves
+        await asyncio.sleep(1.1)  # the window (1 s here) passes: the broken row is read and kept
+        settings.model_integration_cache_seconds = 5.0
+        with pytest.raises(CredentialsError, match=r"cannot be decrypted|unavailable"):
+            await use()
+        async with transaction(resources.sessions) as s:
+            await s.execute(update(Integration).where(Integration.id == good.id).values(secrets=good.secrets))
+        assert await use() == "sk-one"  # the cached broken row was dropped and read again
+        assert len(selects) == 3
+    finally:
+        event.remove(resources.engine.sync_engine, "before_cursor_execute", record)
+    async with resources.sessions() as s:
+        uses = (
+            await s.scalars(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "integration.secret_use", AuditEvent.resource_id == str(good.id)
+                )
+            )
+        ).all()
+    assert len(uses) == 4  # every successful use, cached row or not
