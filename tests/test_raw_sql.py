@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.db import autocommit, transaction
-from backend.db.raw import RawSQL, fetchrow, jsonb
+from backend.db.raw import RawSQL, fetch, fetchrow, jsonb
 from backend.resources import Resources
 
 
@@ -28,8 +28,13 @@ async def test_autocommit_statements_commit_and_transactional_ones_roll_back(res
         async with transaction(resources.sessions) as s:
             await fetchrow(s, insert, {"v": 2})  # inside the session's transaction, not beside it
             raise RuntimeError("roll back")
+    every = RawSQL("SELECT v FROM raw_probe WHERE v >= :least ORDER BY v")
+    async with transaction(resources.sessions) as s:
+        await fetchrow(s, insert, {"v": 3})
+        assert [r["v"] for r in await fetch(s, every, {"least": 0})] == [1, 3]  # sees its own write
     async with autocommit(resources.engine) as s:
-        assert list((await s.execute(text("SELECT v FROM raw_probe ORDER BY v"))).scalars()) == [1]
+        assert [r["v"] for r in await fetch(s, every, {"least": 0})] == [1, 3]
+        assert await fetch(s, every, {"least": 4}) == []
         await s.execute(text("DROP TABLE raw_probe"))
 
 

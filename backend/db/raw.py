@@ -97,6 +97,19 @@ async def fetchrow(
         return hot
 
 
+async def fetch(
+    session: AsyncSession | asyncpg.Connection, stmt: RawSQL, params: Mapping[str, Any]
+) -> list[Mapping[str, Any]]:
+    """All the statement's rows (mappings by column name); same routing as :func:`fetchrow`."""
+    if not isinstance(session, AsyncSession):
+        return list(await session.fetch(stmt.sql, *stmt.args(params)))
+    engine = autocommit_base(session)
+    if engine is None:
+        return [dict(row) for row in (await session.execute(stmt.clause, dict(params))).mappings()]
+    async with hot_connection(engine) as conn:
+        return list(await conn.fetch(stmt.sql, *stmt.args(params)))
+
+
 _POOLS: weakref.WeakKeyDictionary[AsyncEngine, asyncpg.Pool] = weakref.WeakKeyDictionary()
 
 

@@ -6,8 +6,9 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 
+from backend.db.raw import RawSQL
 from backend.models import MemoryItem
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -24,26 +25,22 @@ def search_terms(query: str) -> str | None:
     return " or ".join(words) if words else None
 
 
-# Built once with bound parameters: building a full-text select per call cost more CPU than the
-# search itself, and every model-called ``recall`` runs one.
-_AGENT: Any = bindparam("agent_id")
-_USER: Any = bindparam("user_id")
-_TERMS: Any = bindparam("terms")
-_LIMIT: Any = bindparam("limit")
-_TSQUERY = func.websearch_to_tsquery("english", _TERMS)
-_NEWEST = owned(_AGENT, _USER).order_by(MemoryItem.created_at.desc()).limit(_LIMIT)
-_BEST = (
-    owned(_AGENT, _USER)
-    .where(MemoryItem.search.op("@@")(_TSQUERY))
-    .order_by(func.ts_rank(MemoryItem.search, _TSQUERY).desc(), MemoryItem.created_at.desc())
-    .limit(_LIMIT)
-)
+# Fixed texts on the hot path (``backend.db.raw``): every model-called ``recall`` runs one, and
+# building or compiling a full-text select per call cost more CPU than the search itself.
+_OWNED = "FROM memory_items WHERE agent_id = :agent_id AND user_id = :user_id"
+_NEWEST = RawSQL(f"SELECT content {_OWNED} ORDER BY created_at DESC LIMIT :limit")
+_BEST = RawSQL(f"""
+SELECT content {_OWNED} AND search @@ websearch_to_tsquery('english', :terms)
+ ORDER BY ts_rank(search, websearch_to_tsquery('english', :terms)) DESC, created_at DESC
+ LIMIT :limit
+""")
 
 
 def matching(
     agent_id: uuid.UUID, user_id: uuid.UUID, query: str, limit: int
-) -> tuple[Select[Any], dict[str, Any]]:
-    """Best full-text matches first (any word); the newest items when nothing searchable is left."""
+) -> tuple[RawSQL, dict[str, Any]]:
+    """The ``content`` of the best full-text matches first (any word); the newest items when nothing
+    searchable is left."""
     terms = search_terms(query)
     params: dict[str, Any] = {"agent_id": agent_id, "user_id": user_id, "limit": limit}
     if terms is None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit import record
 from backend.authz import Actor, authorize, authorized_select
 from backend.db import utcnow, uuid7
+from backend.db.raw import fetch
 from backend.errors import Conflict, Invalid, NotFound, Unauthenticated
 from backend.memory import repository as repo
 from backend.models import MemoryItem
@@ -54,10 +55,11 @@ async def remember(
 
 async def recall(
     session: AsyncSession, *, agent_id: uuid.UUID, user_id: uuid.UUID, query: str, limit: int = RECALL_LIMIT
-) -> list[MemoryItem]:
-    """Best full-text matches first (any word matches); the newest items for an empty query."""
+) -> list[str]:
+    """The texts of the best full-text matches first (any word matches); the newest items for an
+    empty query."""
     stmt, params = repo.matching(agent_id, user_id, query, limit)
-    return list((await session.scalars(stmt, params)).all())
+    return [row["content"] for row in await fetch(session, stmt, params)]
 
 
 async def list_memories(

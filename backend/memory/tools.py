@@ -43,7 +43,7 @@ async def recall(ctx: RunContext[Any], query: str) -> str:
         items = await service.recall(session, agent_id=run.agent_id, user_id=run.user_id, query=query)
     if not items:
         return "no matching memories"
-    return "memories:\n" + "\n".join(f"- {item.content}" for item in items)
+    return "memories:\n" + "\n".join(f"- {item}" for item in items)
 
 
 MEMORY_TOOLSET: FunctionToolset[Any] = FunctionToolset([remember, recall], max_retries=1)

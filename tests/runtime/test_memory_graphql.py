@@ -40,3 +40,6 @@ async def test_owner_lists_and_deletes_memories(
     assert error_codes(await gql(DELETE, {"id": victim}, token=world.tokens["member"])) == ["NOT_FOUND"]
     recalled = await chat(resources, world, thread, "/recall cat tea")
     assert recalled.output == "memories:\n- likes tea"
+    theirs = await new_thread(resources, world, "member2")
+    elsewhere = await chat(resources, world, theirs, "/recall cat tea", who="member2")
+    assert elsewhere.output == "no matching memories"  # one user's memory is never another's
