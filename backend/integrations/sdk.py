@@ -59,6 +59,9 @@ class ToolSpec:
     result_schema: dict[str, Any] | None = None
     timeout: float | None = None
     method: str | None = None  # attribute name of a static tool's handler
+    # No side effects (reads only): the runtime need not persist the call before it runs, since
+    # running it again after a crash changes nothing (backend/runtime/loop.py).
+    read_only: bool = False
 
     def public(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -103,6 +106,7 @@ class _ToolMeta:
     name: str | None
     description: str | None
     timeout: float | None
+    read_only: bool = False
 
 
 def tool(
@@ -111,11 +115,14 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
+    read_only: bool = False,
 ) -> Any:
-    """Marks ``async def name(self, ctx: ToolContext[C, S], args: ArgsModel) -> Result`` as a tool."""
+    """Marks ``async def name(self, ctx: ToolContext[C, S], args: ArgsModel) -> Result`` as a tool.
+
+    ``read_only=True`` declares a tool without side effects (see :attr:`ToolSpec.read_only`)."""
 
     def mark(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        setattr(func, _TOOL_ATTR, _ToolMeta(name, description, timeout))
+        setattr(func, _TOOL_ATTR, _ToolMeta(name, description, timeout, read_only))
         return func
 
     return mark(fn) if fn is not None else mark
@@ -142,6 +149,7 @@ def _spec_for(method_name: str, func: Callable[..., Any], meta: _ToolMeta) -> To
         result_schema=result_schema,
         timeout=meta.timeout,
         method=method_name,
+        read_only=meta.read_only,
     )
 
 

@@ -298,16 +298,18 @@ async def model_credentials(
         raise CredentialsError(f"integration {integration.name!r} is not a model provider")
     settings = settings or get_settings()
     who = actor or Actor.system()
+    secrets: dict[str, Any] = {}
     try:
-        async with autocommit(engine_of(session)) as own:
-            secrets = await decrypt_audited(
-                own,
-                decrypting_ring(settings),
-                who,
-                integration,
-                purpose="model",
-                run_id=getattr(who, "run_id", None),
-            )
+        if integration.secrets:  # a keyless endpoint (local model server): nothing to decrypt or audit
+            async with autocommit(engine_of(session)) as own:
+                secrets = await decrypt_audited(
+                    own,
+                    decrypting_ring(settings),
+                    who,
+                    integration,
+                    purpose="model",
+                    run_id=getattr(who, "run_id", None),
+                )
     except ToolError as exc:
         raise CredentialsError(str(exc)) from None
     config = integration.config or {}

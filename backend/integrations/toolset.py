@@ -28,6 +28,7 @@ from backend.integrations.keys import key_ring
 from backend.integrations.sdk import IntegrationType
 from backend.logging import log
 from backend.models import Integration, Run
+from backend.runtime.readonly import READ_ONLY
 from backend.settings import Settings, get_settings
 
 _ARGS = SchemaValidator(core_schema.dict_schema(keys_schema=core_schema.str_schema()))
@@ -95,6 +96,7 @@ class IntegrationToolset(AbstractToolset[Any]):
                     name=name,
                     description=bound.spec.description,
                     parameters_json_schema=bound.spec.parameters,
+                    metadata=READ_ONLY if bound.spec.read_only else None,
                 ),
                 max_retries=1,
                 args_validator=_ARGS,

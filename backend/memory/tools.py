@@ -16,6 +16,7 @@ from pydantic_ai.toolsets import FunctionToolset
 from backend.db import autocommit, transaction
 from backend.errors import DomainError
 from backend.memory import service
+from backend.runtime.readonly import READ_ONLY
 
 
 async def remember(ctx: RunContext[Any], text: str) -> str:
@@ -46,4 +47,5 @@ async def recall(ctx: RunContext[Any], query: str) -> str:
     return "memories:\n" + "\n".join(f"- {item}" for item in items)
 
 
-MEMORY_TOOLSET: FunctionToolset[Any] = FunctionToolset([remember, recall], max_retries=1)
+MEMORY_TOOLSET: FunctionToolset[Any] = FunctionToolset([remember], max_retries=1)
+MEMORY_TOOLSET.add_function(recall, metadata=READ_ONLY)  # a search: running it again changes nothing

@@ -197,10 +197,30 @@ class Checkpointer:
     def final_response(self, response: ModelResponse, sent_messages: int) -> None:
         self.pending.extend(self.response_steps(response, sent_messages))
 
+    async def tool_round(
+        self,
+        response: ModelResponse,
+        sent_messages: int,
+        results: Sequence[ModelRequestPart],
+        usage: RunUsage,
+    ) -> None:
+        """Persist a response whose calls all ran already (reads only) together with their results."""
+        fresh = [p for p in results if getattr(p, "tool_call_id", None) not in self.persisted_tool_ids]
+        events = [*self.pending, *self.response_steps(response, sent_messages)]
+        events += [self._result_event(p) for p in fresh]
+        await self.write(events, self.usage_values(usage), hold=True)
+        self.pending = []
+        self.persisted_tool_ids.update(str(getattr(p, "tool_call_id", "")) for p in fresh)
+
     async def tool_result(self, part: ModelRequestPart, usage: RunUsage) -> None:
         call_id = getattr(part, "tool_call_id", None)
         if call_id is None or call_id in self.persisted_tool_ids:
             return  # replayed from a previous attempt: already persisted once
+        await self.write([self._result_event(part)], self.usage_values(usage), hold=True)
+        self.persisted_tool_ids.add(call_id)
+
+    def _result_event(self, part: ModelRequestPart) -> NewEvent:
+        call_id = getattr(part, "tool_call_id", None)
         is_error = isinstance(part, RetryPromptPart) or (
             isinstance(part, ToolReturnPart) and getattr(part, "outcome", "success") != "success"
         )
@@ -210,7 +230,7 @@ class Checkpointer:
             content = part.model_response_str()
         else:
             content = str(getattr(part, "content", ""))
-        event = NewEvent(
+        return NewEvent(
             "step",
             "tool_result",
             {
@@ -222,8 +242,6 @@ class Checkpointer:
                 "part": dump_part(part),
             },
         )
-        await self.write([event], self.usage_values(usage), hold=True)
-        self.persisted_tool_ids.add(call_id)
 
     async def write(
         self,

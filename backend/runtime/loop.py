@@ -61,6 +61,7 @@ from backend.agents.schemas import AgentConfig
 from backend.runtime.checkpoint import Checkpointer, response_text
 from backend.runtime.context import RunDeps
 from backend.runtime.history import RunState
+from backend.runtime.readonly import is_read_only
 
 EMPTY_ANSWER_RETRIES = 1
 _EMPTY_ANSWER = "Please return text or call a tool."
@@ -155,8 +156,7 @@ class _Attempt:
             self.messages.append(response)
             calls = response.tool_calls
             if calls:
-                await self.checkpoints.tool_response(response, sent, self.usage)
-                self.messages.append(await self.call_tools(calls))
+                self.messages.append(await self.tool_round(response, sent, calls))
                 continue
             self.checkpoints.final_response(response, sent)
             text = response_text(response)
@@ -195,22 +195,40 @@ class _Attempt:
         return stream.get()
 
     # -- tools --------------------------------------------------------------------------------------
-    async def call_tools(self, calls: list[ToolCallPart]) -> ModelRequest:
+    async def tool_round(self, response: ModelResponse, sent: int, calls: list[ToolCallPart]) -> ModelRequest:
+        """Persist the response, run its calls, persist their results; reads only: one write after."""
+        if not all(self._read_only(c) for c in calls):
+            await self.checkpoints.tool_response(response, sent, self.usage)
+            return await self.call_tools(calls)
+        try:
+            request = await self.call_tools(calls, record=False)
+        except Exception:
+            await self.checkpoints.tool_response(response, sent, self.usage)  # the trace keeps the call
+            raise
+        await self.checkpoints.tool_round(response, sent, request.parts, self.usage)
+        return request
+
+    def _read_only(self, call: ToolCallPart) -> bool:
+        found = self.tools.get(call.tool_name)
+        return found is None or is_read_only(found.tool.tool_def)  # an unknown tool runs nothing
+
+    async def call_tools(self, calls: list[ToolCallPart], *, record: bool = True) -> ModelRequest:
         """Run a response's tool calls (concurrently), persisting each result as it arrives."""
         failed: set[str] = set()
         if len(calls) == 1:
-            parts = [await self._call_and_record(calls[0], failed)]
+            parts = [await self._call_and_record(calls[0], failed, record)]
         else:
-            parts = list(await asyncio.gather(*(self._call_and_record(c, failed) for c in calls)))
+            parts = list(await asyncio.gather(*(self._call_and_record(c, failed, record) for c in calls)))
         self.failures = {name: self.failures.get(name, 0) + 1 for name in failed}
         return ModelRequest(parts=parts)
 
-    async def _call_and_record(self, call: ToolCallPart, failed: set[str]) -> ModelRequestPart:
+    async def _call_and_record(self, call: ToolCallPart, failed: set[str], record: bool) -> ModelRequestPart:
         done = self.persisted.get(call.tool_call_id)
         if done is not None:
             return done
         part = await self._call(call, failed)
-        await self.checkpoints.tool_result(part, self.usage)
+        if record:
+            await self.checkpoints.tool_result(part, self.usage)
         return part
 
     async def _call(self, call: ToolCallPart, failed: set[str]) -> ModelRequestPart:

@@ -123,3 +123,30 @@ async def test_two_calls_in_one_response_both_run_and_are_answered_in_order(
     assert sorted(r.data["tool_name"] for r in results) == ["recall", "remember"]
     seqs = [e.seq for e in events]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+async def test_reads_are_persisted_with_their_results_other_calls_before_they_run(
+    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+) -> None:
+    """One write stamps its events alike: a read-only round is one write after the calls ran; a
+    call with side effects is persisted before it runs, its result in a later write."""
+    fake, url = fake_openai
+    await _setup(resources, world, fake, url)
+
+    async def stamps(*calls: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+        fake.script(_reply(None, *calls), _reply("ok"))
+        run = await chat(resources, world, await new_thread(resources, world), "hi")
+        assert run.status == states.SUCCEEDED, run.error
+        events = await events_of(resources, run.id)
+        return {
+            f"{e.kind}:{e.data.get('tool_name', '')}": e.created_at
+            for e in events
+            if e.kind in ("model_response", "tool_call", "tool_result") and e.data.get("step") == 1
+        }
+
+    read = await stamps(("recall", {"query": "tea"}))
+    assert read["model_response:"] == read["tool_call:recall"] == read["tool_result:recall"]
+    write = await stamps(("remember", {"text": "likes tea"}))
+    assert write["model_response:"] == write["tool_call:remember"] < write["tool_result:remember"]
+    mixed = await stamps(("recall", {"query": "tea"}), ("remember", {"text": "likes coffee"}))
+    assert mixed["tool_call:recall"] < mixed["tool_result:recall"]  # one side effect: all go first

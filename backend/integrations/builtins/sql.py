@@ -80,14 +80,14 @@ class SqlIntegration(IntegrationType):
     config_model = SqlConfig
     secrets_model = SqlSecrets
 
-    @tool
+    @tool(read_only=True)
     async def list_tables(self, ctx: ToolContext[SqlConfig, SqlSecrets], args: NoArgs) -> Tables:
         """List the database's tables and views."""
         driver = sql_drivers.driver_for(ctx.secrets.url)
         rows = await driver.list_tables(ctx.secrets.url, ctx.config.timeout_seconds)
         return Tables(tables=[Table(schema_name=s, name=n) for s, n in rows])
 
-    @tool
+    @tool(read_only=True)
     async def query(self, ctx: ToolContext[SqlConfig, SqlSecrets], args: QueryArgs) -> QueryResult:
         """Run one read-only SQL statement; writes are refused by the database."""
         driver = sql_drivers.driver_for(ctx.secrets.url)
