@@ -4,8 +4,8 @@ The same function builds the first attempt's history and a resumed attempt's (af
 or a provider error), which is what makes resumption exact: each persisted ``model_response`` step
 carries its pydantic-ai message, each ``tool_result`` step its request part. A response whose tool
 calls all have persisted results is followed by the request carrying them (it is re-sent); one with
-missing results ends the history, so pydantic-ai executes its calls and the replay toolset answers
-the ones that already ran from their persisted results (no tool runs twice once its result is stored).
+missing results ends the history, so the loop executes its calls, answering the ones that already
+ran from their persisted results (no tool runs twice once its result is stored).
 """
 
 from __future__ import annotations
