@@ -16,6 +16,9 @@ from redis.asyncio.client import Pipeline
 WAKE_CHANNEL = "agentry:jobs:wake"
 
 
-def wake(target: Pipeline | Redis) -> Any:
-    """Queue the wake-up on a pipeline (returns it) or send it (returns an awaitable)."""
-    return target.publish(WAKE_CHANNEL, b"")
+def wake(target: Pipeline | Redis, job_id: str = "") -> Any:
+    """Queue the wake-up on a pipeline (returns it) or send it (returns an awaitable).
+
+    ``job_id``: the job just enqueued, which a woken worker claims at once instead of polling the
+    queue for it (one Redis round trip fewer per job); without it, workers poll."""
+    return target.publish(WAKE_CHANNEL, job_id.encode())

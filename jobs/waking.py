@@ -7,7 +7,8 @@ keeps arq's queue layout, job semantics, cron and retry handling, and changes tw
 
 - it sleeps until an enqueuer publishes on :data:`backend.wakeup.WAKE_CHANNEL`, one of its
   own jobs ends (a slot frees up), or :data:`IDLE_POLL_S` passes (cron jobs, delayed jobs, and
-  enqueuers that do not publish, all still start within that bound);
+  enqueuers that do not publish, all still start within that bound); a wake-up that names its
+  job is claimed directly, without polling the queue;
 - it claims every job a poll found in one round trip, with a Lua script doing what arq's WATCH
   transaction does (skip jobs in progress elsewhere, gone from the queue, or deferred).
 """
@@ -51,6 +52,8 @@ class WakingWorker(Worker):
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._starved = False  # the last poll found more startable jobs than free slots
+        self._woken: list[bytes] = []  # jobs named by wake-ups, claimed together
+        self._claiming: asyncio.Task[None] | None = None
 
     async def main(self) -> None:
         # arq's Worker.main, with the fixed-delay poll loop replaced by _serve().
@@ -93,8 +96,15 @@ class WakingWorker(Worker):
                 await pubsub.subscribe(WAKE_CHANNEL)
                 self._wake.set()  # anything enqueued while we were not listening
                 async for message in pubsub.listen():
-                    if message.get("type") == "message":
+                    if message.get("type") != "message":
+                        continue
+                    job_id = message.get("data")
+                    if not job_id:
                         self._wake.set()
+                        continue
+                    self._woken.append(job_id)
+                    if self._claiming is None or self._claiming.done():
+                        self._claiming = asyncio.create_task(self._claim_woken())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the idle poll keeps jobs moving meanwhile
@@ -103,6 +113,18 @@ class WakingWorker(Worker):
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+    async def _claim_woken(self) -> None:
+        """Claim the jobs wake-ups named, in one round trip per batch (a burst of enqueues is one)."""
+        await asyncio.sleep(0)  # let the listener gather the burst already received
+        while self._woken:
+            job_ids, self._woken = self._woken, []
+            try:
+                await self.start_jobs(job_ids)
+            except Exception as exc:  # Redis trouble: the next poll finds them
+                logger.warning("claiming woken jobs failed (%s)", type(exc).__name__)
+                self._wake.set()
+                return
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()

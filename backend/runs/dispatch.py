@@ -106,7 +106,7 @@ async def enqueue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     async with arq.pipeline(transaction=True) as pipe:
         pipe.set(_JOB_KEY + job, payload, px=expires_extra_ms, nx=True)
         pipe.zadd(arq.default_queue_name, {job: now}, nx=True)
-        wake(pipe)
+        wake(pipe, job)
         await pipe.execute()
 
 
@@ -123,7 +123,7 @@ async def requeue_run(arq: ArqRedis, run_id: uuid.UUID) -> None:
     enqueued = await arq.enqueue_job(RUN_JOB, job, _job_id=job)
     if enqueued is None:
         await arq.zadd(arq.default_queue_name, {job: _now_ms()}, nx=True)
-    await wake(arq)
+    await wake(arq, job)
 
 
 async def job_state(redis: Redis, run_ids: list[uuid.UUID], queue: str) -> list[tuple[bool, bool]]:

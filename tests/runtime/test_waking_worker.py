@@ -77,3 +77,29 @@ async def test_a_job_enqueued_while_every_slot_is_busy_starts_when_one_frees_up(
         async with asyncio.timeout(3):  # not the 30 s idle poll
             while STARTS.get(second) is None:
                 await asyncio.sleep(0.01)
+
+
+async def _polls(pool: Any) -> int:
+    stats = await pool.info("commandstats")
+    return int((stats.get("cmdstat_zrangebyscore") or {}).get("calls", 0))
+
+
+async def test_a_wake_up_naming_its_job_starts_it_without_polling_the_queue(redis_url: str) -> None:
+    async with _running(redis_url, max_jobs=2) as (pool, worker):
+        one = f"one-{uuid.uuid4().hex[:6]}"
+        before = await _polls(pool)
+        await pool.enqueue_job("slow", one, _job_id=one)
+        await wake(pool, one)
+        async with asyncio.timeout(3):  # not the 30 s idle poll
+            while STARTS.get(one) is None:
+                await asyncio.sleep(0.01)
+        assert await _polls(pool) == before, "claimed directly, the queue was not polled"
+        # A burst naming more jobs than free slots: the rest start as slots free up, each once.
+        keys = [f"b{i}-{uuid.uuid4().hex[:6]}" for i in range(5)]
+        for key in keys:
+            await pool.enqueue_job("slow", key, _job_id=key)
+            await wake(pool, key)
+        async with asyncio.timeout(5):
+            while sum(STARTS.get(k, 0) for k in keys) < 5 or worker.job_counter:
+                await asyncio.sleep(0.02)
+        assert [STARTS[k] for k in keys] == [1] * 5
