@@ -74,6 +74,7 @@ async def create_run(
     parent_tool_call_id: str | None = None,
     version: AgentVersion | None = None,
     user_message: str | None = None,
+    deployment_xmin: str | None = None,
 ) -> Run | None:
     """Insert a ``queued`` run (frozen configuration, first event) and queue it for dispatch.
 
@@ -81,7 +82,9 @@ async def create_run(
     it). ``agent``: a test run of the agent's current draft (``playground``; the actor needs
     ``playground``), marked ``is_test`` and kept out of usage counts. Returns ``None`` only when a
     run for ``(schedule_id, fire_time)`` exists already (a repeated schedule fire). ``user_message``
-    (chat: with ``thread``) counts and stores the thread's user message in the same statement.
+    (chat: with ``thread``) counts and stores the thread's user message in the same statement;
+    ``deployment_xmin`` (chat) makes that statement write nothing, and raise :class:`StaleDeployment`,
+    unless the deployment row is still the version of it that was read (a cached read).
     """
     if (deployment is None) == (agent is None):
         raise ValueError("create_run needs exactly one of deployment or agent")
@@ -142,7 +145,7 @@ async def create_run(
     )
     created: Run | None
     if user_message is not None and thread is not None:
-        created = await _insert_chat_run(session, values, user_message, audit)
+        created = await _insert_chat_run(session, values, user_message, audit, deployment_xmin)
         if created is None:
             raise NotFound("No such thread")
     else:
@@ -167,13 +170,22 @@ async def _insert_run(
     return created
 
 
+class StaleDeployment(Exception):
+    """The deployment changed since the cached read the run was built from: read again, retry."""
+
+
 TITLE_CHARS = 80
+# ``xmin`` changes with every update of a row: equal means the deployment is the one that was read.
+_SAME_DEPLOYMENT = (
+    "EXISTS (SELECT 1 FROM deployments WHERE id = :deployment_id AND xmin::text = :deployment_xmin)"
+)
 _CHAT_INSERT = RawSQL(f"""
 WITH t AS (
   UPDATE threads SET message_count = message_count + 1, updated_at = now(),
          title = COALESCE(NULLIF(title, ''), :title)
    WHERE id = :thread_id AND deleted_at IS NULL
      AND EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain)
+     AND (CAST(:deployment_xmin AS text) IS NULL OR {_SAME_DEPLOYMENT})
   RETURNING message_count
 ), r AS (
   INSERT INTO runs (id, organization_id, agent_id, deployment_id, version_id, thread_id, thread_seq, user_id,
@@ -192,12 +204,17 @@ WITH t AS (
   SELECT :message_id, :thread_id, r.id, 'user', :content, r.thread_seq, :at FROM r
 ), {append_ctes("EXISTS (SELECT 1 FROM r)")}
 SELECT (SELECT thread_seq FROM r) AS thread_seq,
-       EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain) AS chained
+       EXISTS (SELECT 1 FROM audit_chain_heads WHERE chain = :audit_chain) AS chained,
+       CAST(:deployment_xmin AS text) IS NOT NULL AND NOT {_SAME_DEPLOYMENT} AS stale
 """)
 
 
 async def _insert_chat_run(
-    session: AsyncSession, values: dict[str, Any], content: str, audit: dict[str, Any]
+    session: AsyncSession,
+    values: dict[str, Any],
+    content: str,
+    audit: dict[str, Any],
+    deployment_xmin: str | None = None,
 ) -> Run | None:
     """The chat hot path in ONE statement: the thread's message count and title, the run, its first
     event, the user's message and the audit event. ``None`` if the thread is gone.
@@ -215,6 +232,7 @@ async def _insert_chat_run(
         "message_id": uuid7(),
         "content": content,
         "title": content.strip()[:TITLE_CHARS],
+        "deployment_xmin": deployment_xmin,
         **append_params(audit),
     }
     row = await fetchrow(session, _CHAT_INSERT, params)
@@ -225,6 +243,8 @@ async def _insert_chat_run(
         assert row is not None
     thread_seq = row["thread_seq"]
     if thread_seq is None:
+        if row["stale"]:
+            raise StaleDeployment(str(values["deployment_id"]))
         return None
     mark_locked(session, audit["chain"])
     values = {**values, "thread_seq": thread_seq}

@@ -9,6 +9,8 @@ the same thread: a run sees exactly the messages numbered before its own.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,7 +26,7 @@ from backend.models import Agent, AgentVersion, Deployment, Message, Run, Thread
 from backend.resources import Resources
 from backend.runs import repository as repo
 from backend.runs.dispatch import unit_of_work
-from backend.runs.service import check_input, create_run
+from backend.runs.service import StaleDeployment, check_input, create_run
 
 
 def _user(actor: Actor) -> uuid.UUID:
@@ -103,7 +105,8 @@ async def get_thread(
 
 
 _THREAD_FOR_MESSAGE = RawSQL(f"""
-SELECT {select_columns(Thread, "t")}, {select_columns(Deployment, "d")}, {select_columns(AgentVersion, "v")}
+SELECT {select_columns(Thread, "t")}, {select_columns(Deployment, "d")}, {select_columns(AgentVersion, "v")},
+       d.xmin::text AS deployment_xmin
   FROM threads AS t
   LEFT JOIN deployments AS d ON d.id = t.deployment_id
   LEFT JOIN agent_versions AS v ON v.id = d.version_id
@@ -111,16 +114,59 @@ SELECT {select_columns(Thread, "t")}, {select_columns(Deployment, "d")}, {select
 """)
 
 
-async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
-    """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit.
+@dataclass(frozen=True)
+class _Chat:
+    """What a message to a (non-playground) thread is built from, as read once.
 
-    The chat hot path: the thread, its deployment and the deployed version come in one query.
+    Reused by later messages without reading it again, and safely: a thread's owner, agent and
+    deployment never change (its deletion is checked by the write itself), a published version is
+    immutable, and the write proceeds only if the deployment row is still this one (its ``xmin``).
     """
+
+    thread: Thread
+    deployment: Deployment | None
+    version: AgentVersion | None
+    deployment_xmin: str | None
+
+
+_CHATS: OrderedDict[uuid.UUID, _Chat] = OrderedDict()
+CHATS_MAX = 10_000
+
+
+async def _read_chat(session: AsyncSession, thread_id: uuid.UUID) -> _Chat:
     row = await fetchrow(session, _THREAD_FOR_MESSAGE, {"thread_id": thread_id})
     thread = build(Thread, row, "t") if row is not None else None
     if row is None or thread is None:
+        _CHATS.pop(thread_id, None)
         raise NotFound("No such thread")
     deployment, version = build(Deployment, row, "d"), build(AgentVersion, row, "v")  # outer joins
+    chat = _Chat(thread, deployment, version, row["deployment_xmin"])
+    if not thread.is_playground:  # a draft changes under the playground: read it every time
+        _CHATS[thread_id] = chat
+        _CHATS.move_to_end(thread_id)
+        while len(_CHATS) > CHATS_MAX:
+            _CHATS.popitem(last=False)
+    return chat
+
+
+async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.UUID, content: str) -> Run:
+    """Store the user's message and create its run (``QUEUED``); the job is enqueued after commit.
+
+    The chat hot path: the thread, its deployment and the deployed version come in one query, made
+    once per thread and process (:class:`_Chat`); later messages are one write statement.
+    """
+    chat = _CHATS.get(thread_id) or await _read_chat(session, thread_id)
+    try:
+        return await _send(session, actor, chat, content)
+    except StaleDeployment:  # redeployed, undeployed or renamed since: read it again
+        return await _send(session, actor, await _read_chat(session, thread_id), content)
+    except NotFound:
+        _CHATS.pop(thread_id, None)  # deleted meanwhile
+        raise
+
+
+async def _send(session: AsyncSession, actor: Actor, chat: _Chat, content: str) -> Run:
+    thread, deployment, version = chat.thread, chat.deployment, chat.version
     await authorize(session, actor, "write", thread)
     check_input(content)
     if thread.is_playground:
@@ -149,6 +195,7 @@ async def send_message(session: AsyncSession, actor: Actor, *, thread_id: uuid.U
             input=content,
             thread=thread,
             user_message=content,
+            deployment_xmin=chat.deployment_xmin,
         )
     assert run is not None
     return run
