@@ -20,6 +20,7 @@ persisted counters, so ``UsageLimits`` span resumes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -203,7 +204,8 @@ class _Attempt:
         try:
             request = await self.call_tools(calls, record=False)
         except Exception:
-            await self.checkpoints.tool_response(response, sent, self.usage)  # the trace keeps the call
+            with contextlib.suppress(Exception):  # the run's own error is the one to report
+                await self.checkpoints.tool_response(response, sent, self.usage)  # the trace keeps the call
             raise
         await self.checkpoints.tool_round(response, sent, request.parts, self.usage)
         return request
