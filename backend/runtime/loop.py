@@ -2,9 +2,9 @@
 
 The loop is ours; the parts are pydantic-ai's: :class:`~pydantic_ai.models.Model` (every provider,
 streaming or not), its message types, toolsets with their argument validators, ``RunUsage`` and
-``UsageLimits``. ``Agent.iter``'s graph spent ~4.6 ms of CPU on a run of two model requests and one
+``UsageLimits``. ``Agent.iter``'s graph spent ~4.7 ms of CPU on a run of two model requests and one
 tool call (capabilities, hooks, task groups per node), more than everything else a worker does for
-that run; this loop spends ~0.1 ms (``benchmarks/agent_loop.py``). What a run needs from the graph
+that run; this loop spends ~0.24 ms (``benchmarks/agent_loop.py``). What a run needs from the graph
 is kept, with the same messages and exceptions: usage limits before each request and after each
 response, tool arguments validated by the tool's own validator, ``ModelRetry`` and invalid arguments
 sent back to the model as a retried tool return up to the tool's ``max_retries`` (then
