@@ -153,20 +153,6 @@ async def allowed_pairs(session: AsyncSession, run: Run) -> set[tuple[uuid.UUID,
     return allowed or set()
 
 
-def snapshot(row: Integration) -> Integration:
-    """A detached copy: the run keeps using it after the building session is gone."""
-    return Integration(
-        id=row.id,
-        organization_id=row.organization_id,
-        type=row.type,
-        name=row.name,
-        config=dict(row.config or {}),
-        secrets=row.secrets,
-        cache=dict(row.cache or {}),
-        created_by_id=row.created_by_id,
-    )
-
-
 async def bound_tools(session: AsyncSession, run: Run) -> dict[str, BoundTool]:
     bindings = await _existing(session, run.organization_id, bindings_of(run.config))
     resolved = await resolve_tools(session, run.organization_id, bindings)
@@ -187,7 +173,7 @@ async def bound_tools(session: AsyncSession, run: Run) -> dict[str, BoundTool]:
         if kind is None or item.tool not in specs:
             log.warning("integration.tool_unavailable", tool=item.tool, integration_id=str(integration.id))
             continue
-        tools[item.name] = BoundTool(item.name, specs[item.tool], kind, snapshot(integration))
+        tools[item.name] = BoundTool(item.name, specs[item.tool], kind, integration.detached())
     return tools
 
 

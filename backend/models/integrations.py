@@ -29,6 +29,20 @@ class Integration(IdMixin, TimestampMixin, Base):
     cache: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    def detached(self) -> Integration:
+        """A copy bound to no session: a run (or a worker's cache) keeps using it after the session
+        that loaded it is gone."""
+        return Integration(
+            id=self.id,
+            organization_id=self.organization_id,
+            type=self.type,
+            name=self.name,
+            config=dict(self.config or {}),
+            secrets=self.secrets,
+            cache=dict(self.cache or {}),
+            created_by_id=self.created_by_id,
+        )
+
 
 class IntegrationKey(Base):
     """One generation of the integration-secret key ring (the newest encrypts).

@@ -63,23 +63,12 @@ async def _cached_integration(
     hit = _CACHE.get(key)
     if hit is not None and hit[0] > now:
         return hit[1], True
-    found = _snapshot(await _integration(session, organization_id, model))
+    found = (await _integration(session, organization_id, model)).detached()
     if settings.model_integration_cache_seconds > 0:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         _CACHE[key] = (now + settings.model_integration_cache_seconds, found)
     return found, False
-
-
-def _snapshot(row: Integration) -> Integration:
-    return Integration(
-        id=row.id,
-        organization_id=row.organization_id,
-        type=row.type,
-        name=row.name,
-        config=dict(row.config or {}),
-        secrets=row.secrets,
-    )
 
 
 async def _integration(session: AsyncSession, organization_id: uuid.UUID, model: str) -> Integration:
