@@ -115,8 +115,8 @@ def make_worker(resources: Resources, *, cron: bool = True, max_jobs: int = 20) 
 
 
 @contextlib.asynccontextmanager
-async def running_worker(resources: Resources, **kwargs: Any) -> AsyncIterator[Worker]:
-    worker = make_worker(resources, **kwargs)
+async def started(worker: Worker) -> AsyncIterator[Worker]:
+    """``worker`` running in this event loop; stopped and closed on exit."""
     task = asyncio.create_task(worker.async_run())
     try:
         yield worker
@@ -126,6 +126,12 @@ async def running_worker(resources: Resources, **kwargs: Any) -> AsyncIterator[W
             await task
         with contextlib.suppress(BaseException):
             await worker.close()
+
+
+@contextlib.asynccontextmanager
+async def running_worker(resources: Resources, **kwargs: Any) -> AsyncIterator[Worker]:
+    async with started(make_worker(resources, **kwargs)) as worker:
+        yield worker
 
 
 async def wait_run(

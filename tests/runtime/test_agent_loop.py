@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from backend.models import Run
 from backend.resources import Resources
 from backend.runs import states
 from tests.runtime.harness import World, events_of, use_fake_model
@@ -24,11 +27,21 @@ def _reply(content: str | None = None, *calls: tuple[str, dict[str, Any] | str])
     return ("reply", {"content": content, "tool_calls": tool_calls})
 
 
-async def _setup(resources: Resources, world: World, fake: Any, url: str) -> None:
+@pytest.fixture
+async def fake(resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]) -> Any:
+    """The fake chat-completions server as the world's deployed model (quick retries), a worker on."""
+    server, url = fake_openai
     resources.settings.model_retry_backoff = 0.01
     resources.settings.model_request_timeout = 5.0
-    fake.requests.clear()
+    server.requests.clear()
     await use_fake_model(resources, world, url)
+    return server
+
+
+async def _ask(resources: Resources, world: World, fake: Any, *replies: tuple[str, Any]) -> Run:
+    """A new chat whose model answers with ``replies`` in order; the run once it has ended."""
+    fake.script(*replies)
+    return await chat(resources, world, await new_thread(resources, world), "hi")
 
 
 def _tool_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,12 +49,9 @@ def _tool_messages(request: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_unknown_tool_is_answered_with_the_available_tools(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, fake: Any
 ) -> None:
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
-    fake.script(_reply(None, ("delete_everything", {})), _reply("sorry"))
-    run = await chat(resources, world, await new_thread(resources, world), "hi")
+    run = await _ask(resources, world, fake, _reply(None, ("delete_everything", {})), _reply("sorry"))
     assert run.status == states.SUCCEEDED, run.error
     assert run.output == "sorry"
     [answer] = _tool_messages(fake.requests[1])
@@ -53,13 +63,12 @@ async def test_unknown_tool_is_answered_with_the_available_tools(
 
 
 async def test_invalid_arguments_are_retried_then_the_run_fails(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, fake: Any
 ) -> None:
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
     # recall needs a string "query": the first mistake is sent back, the second exceeds max_retries=1.
-    fake.script(_reply(None, ("recall", {"q": 1})), _reply(None, ("recall", "{not json")))
-    run = await chat(resources, world, await new_thread(resources, world), "hi")
+    run = await _ask(
+        resources, world, fake, _reply(None, ("recall", {"q": 1})), _reply(None, ("recall", "{not json"))
+    )
     assert run.status == states.FAILED
     assert run.status_reason == states.REASON_MODEL_ERROR
     assert "Tool 'recall' exceeded max retries count of 1" in (run.error or "")
@@ -71,46 +80,40 @@ async def test_invalid_arguments_are_retried_then_the_run_fails(
 
 
 async def test_a_corrected_call_resets_the_retry_budget(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, fake: Any
 ) -> None:
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
-    fake.script(
+    run = await _ask(
+        resources,
+        world,
+        fake,
         _reply(None, ("recall", {})),
         _reply(None, ("recall", {"query": "tea"})),
         _reply(None, ("recall", {})),
         _reply("ok"),
     )
-    run = await chat(resources, world, await new_thread(resources, world), "hi")
     assert run.status == states.SUCCEEDED, run.error
     assert (run.requests, run.tool_calls) == (4, 1)
 
 
-async def test_an_empty_answer_is_asked_for_again_once(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
-) -> None:
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
-    fake.script(_reply(""), _reply("here it is"))
-    run = await chat(resources, world, await new_thread(resources, world), "hi")
+async def test_an_empty_answer_is_asked_for_again_once(resources: Resources, world: World, fake: Any) -> None:
+    run = await _ask(resources, world, fake, _reply(""), _reply("here it is"))
     assert run.status == states.SUCCEEDED, run.error
     assert run.output == "here it is"
     assert "Please return text or call a tool." in json.dumps(fake.requests[1]["messages"][-1])
-    fake.script(_reply(""), _reply(""))
-    again = await chat(resources, world, await new_thread(resources, world), "hi")
+    again = await _ask(resources, world, fake, _reply(""), _reply(""))
     assert again.status == states.FAILED and again.status_reason == states.REASON_MODEL_ERROR
 
 
 async def test_two_calls_in_one_response_both_run_and_are_answered_in_order(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, fake: Any
 ) -> None:
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
-    fake.script(
+    run = await _ask(
+        resources,
+        world,
+        fake,
         _reply(None, ("remember", {"text": "likes green tea"}), ("recall", {"query": "coffee"})),
         _reply("noted"),
     )
-    run = await chat(resources, world, await new_thread(resources, world), "hi")
     assert run.status == states.SUCCEEDED, run.error
     assert (run.requests, run.tool_calls) == (2, 2)
     answers = _tool_messages(fake.requests[1])
@@ -126,16 +129,13 @@ async def test_two_calls_in_one_response_both_run_and_are_answered_in_order(
 
 
 async def test_reads_are_persisted_with_their_results_other_calls_before_they_run(
-    resources: Resources, world: World, worker: Any, fake_openai: tuple[Any, str]
+    resources: Resources, world: World, fake: Any
 ) -> None:
     """One write stamps its events alike: a read-only round is one write after the calls ran; a
     call with side effects is persisted before it runs, its result in a later write."""
-    fake, url = fake_openai
-    await _setup(resources, world, fake, url)
 
     async def stamps(*calls: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-        fake.script(_reply(None, *calls), _reply("ok"))
-        run = await chat(resources, world, await new_thread(resources, world), "hi")
+        run = await _ask(resources, world, fake, _reply(None, *calls), _reply("ok"))
         assert run.status == states.SUCCEEDED, run.error
         events = await events_of(resources, run.id)
         return {

@@ -14,6 +14,7 @@ from arq.connections import ArqRedis
 from backend.resources import redis_settings
 from backend.wakeup import wake
 from jobs.waking import WakingWorker
+from tests.runtime.harness import started
 
 STARTS: dict[str, int] = {}
 
@@ -39,16 +40,11 @@ async def _running(redis_url: str, *, max_jobs: int) -> AsyncIterator[tuple[ArqR
         keep_result=0,
         idle_poll=30.0,
     )
-    task = asyncio.create_task(worker.async_run())
     try:
-        await asyncio.sleep(0.3)  # subscribed to wake-ups
-        yield pool, worker
+        async with started(worker):
+            await asyncio.sleep(0.3)  # subscribed to wake-ups
+            yield pool, worker
     finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        with contextlib.suppress(BaseException):
-            await worker.close()
         await pool.aclose()
 
 
