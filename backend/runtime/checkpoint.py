@@ -204,13 +204,11 @@ class Checkpointer:
         results: Sequence[ModelRequestPart],
         usage: RunUsage,
     ) -> None:
-        """Persist a response whose calls all ran already (reads only) together with their results."""
-        fresh = [p for p in results if getattr(p, "tool_call_id", None) not in self.persisted_tool_ids]
-        events = [*self.pending, *self.response_steps(response, sent_messages)]
-        events += [self._result_event(p) for p in fresh]
-        await self.write(events, self.usage_values(usage), hold=True)
+        """Persist a new response whose calls all ran already (reads only) together with their results."""
+        steps = [*self.pending, *self.response_steps(response, sent_messages)]
+        await self.write([*steps, *map(self._result_event, results)], self.usage_values(usage), hold=True)
         self.pending = []
-        self.persisted_tool_ids.update(str(getattr(p, "tool_call_id", "")) for p in fresh)
+        self.persisted_tool_ids.update(str(getattr(p, "tool_call_id", "")) for p in results)
 
     async def tool_result(self, part: ModelRequestPart, usage: RunUsage) -> None:
         call_id = getattr(part, "tool_call_id", None)
